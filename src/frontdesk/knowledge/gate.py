@@ -19,6 +19,7 @@ escalates, and the band between goes to an optional LLM judge (escalates offline
 from __future__ import annotations
 
 import math
+import os
 from functools import lru_cache
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ import numpy as np
 
 from .text import EXACT_ONLY, content_words, intent_covered, stem, words
 
+COV_FLOOR = float(os.environ.get("FRONTDESK_COV_FLOOR", "0.0"))
 FEATURES = ("s1", "margin", "z", "cov_min", "cov_mean", "iu_max", "iu_mass", "iu_sum")
 
 
@@ -94,7 +96,9 @@ class WordCoverage:
             else:
                 best = np.zeros(len(todo))
             for j, i in enumerate(todo):
-                out[i] = float(best[j])
+                # Only clearly similar words count, and only partly: co-hyponyms ("lash" /
+                # "brow", "cat" / "dog") sit at 0.3-0.5 in word-vector space.
+                out[i] = (float(best[j]) - COV_FLOOR) / (1.0 - COV_FLOOR)
         return [min(max(v, 0.0), 1.0) for v in out]
 
 

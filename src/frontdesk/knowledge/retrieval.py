@@ -18,7 +18,7 @@ import numpy as np
 from .embedding import Embedder, get_word_embedder, load_default_embedder
 from .gate import GateConfig, WordCoverage, gate_features
 from .gate_params import config_for
-from .text import content_words
+from .text import conflicting_word, content_words
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +199,9 @@ class KnowledgeIndex:
         g = self.gate
         if negatives and max(float(v @ qv) for v in negatives) >= max(NEGATIVE_SIM, feats["s1"]):
             return False, "close to a question a supervisor said this entry does not answer"
+        clash = conflicting_word(content_words(query), entry_text(best.question, best.answer))
+        if clash is not None:
+            return False, f"the question asks about '{clash}', which the best entry does not cover"
         if feats["s1"] < g.min_s1:
             return False, f"low similarity ({feats['s1']:.2f})"
         p = g.probability(feats)

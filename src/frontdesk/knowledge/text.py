@@ -84,7 +84,8 @@ EXACT_ONLY = frozenset("""
 monday tuesday wednesday thursday friday saturday sunday weekend weekday mondays tuesdays
 wednesdays thursdays fridays saturdays sundays weekends weekdays january february march april
 may june july august september october november december christmas thanksgiving easter holiday
-holidays
+holidays small large big little tiny huge new used old young adult adults senior seniors
+student students military
 """.split())
 
 # Business-agnostic receptionist intents: a question word in a group is covered by an entry
@@ -101,3 +102,31 @@ INTENT_GROUPS: tuple[frozenset[str], ...] = tuple(frozenset(g.split()) for g in 
 def intent_covered(word: str, entry_words: set[str]) -> bool:
     """True when ``word`` belongs to an intent group that the entry also mentions."""
     return any(word in g and not g.isdisjoint(entry_words) for g in INTENT_GROUPS)
+
+
+# Word classes whose members are mutually exclusive answers: an entry about Saturday and a
+# question about Sunday conflict (the entry speaks about the attribute, but not this value).
+_DAYS = "monday tuesday wednesday thursday friday saturday sunday weekend weekday"
+CONFLICT_CLASSES: tuple[frozenset[str], ...] = tuple(frozenset(c.split()) for c in (
+    _DAYS,
+    "january february march april may june july august september october november december",
+    "small large big little tiny huge",
+    "new used",
+    "child adult senior student military",
+))
+
+
+def _norm_class_word(w: str) -> str:
+    w = stem(w)
+    return {"weekday": "weekday", "kid": "child"}.get(w, w)
+
+
+def conflicting_word(query_words: list[str], entry_text: str) -> str | None:
+    """A question word whose class the entry mentions only with *other* values, if any."""
+    entry = {_norm_class_word(w) for w in words(entry_text)}
+    for q in query_words:
+        qn = _norm_class_word(q)
+        for cls in CONFLICT_CLASSES:
+            if qn in cls and qn not in entry and not cls.isdisjoint(entry):
+                return q
+    return None
