@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from frontdesk.services import Services, build_services
 from frontdesk.settings import Settings
 from frontdesk.web import errors
 
 log = logging.getLogger(__name__)
+csrf = CSRFProtect()
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -28,6 +30,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.extensions["frontdesk"] = services
     errors.register(app)
+    csrf.init_app(app)
+    # Blueprints. API blueprints under /api/v1 authenticate by bearer token and are CSRF-exempt.
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
