@@ -95,6 +95,19 @@ def create_supervisor(email: str, password: str, name: str) -> None:
     click.echo(f"supervisor {sup.email} created")
 
 
+@main.command("reset-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
+def reset_password(email: str, password: str) -> None:
+    """Set a new password for a supervisor (ends their sessions)."""
+    svc = services(migrate=True)
+    try:
+        svc.accounts.set_password(email, password)
+    except LifecycleError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(f"password of {email.strip().lower()} changed")
+
+
 @main.command()
 def sweep() -> None:
     """Mark every expired pending help request unresolved, once, now."""
