@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip --disable-pip-version-check -q
+FD := $(VENV)/bin/frontdesk
+HOST ?= 127.0.0.1
+PORT ?= 5000
+DEMO_EMAIL ?= demo@example.com
+DEMO_PASSWORD ?= frontdesk-demo
+
+.PHONY: run test install install-dev lint
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install -U pip
+
+install: $(PY)
+	$(PIP) install -e .
+
+install-dev: $(PY)
+	$(PIP) install -e '.[dev]'
+	./scripts/install-chromium
+
+run: install
+	$(FD) init-db
+	$(FD) seed-demo
+	-@$(FD) create-supervisor $(DEMO_EMAIL) --password $(DEMO_PASSWORD) 2>/dev/null && \
+	  echo "Log in at http://$(HOST):$(PORT)/login as $(DEMO_EMAIL) / $(DEMO_PASSWORD)"
+	$(FD) serve --host $(HOST) --port $(PORT)
+
+test: install-dev
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest
+
+lint: install-dev
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy

@@ -1,0 +1,117 @@
+"""Supervisor accounts: argon2 password hashes and hashed bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+
+from frontdesk.clock import Clock
+from frontdesk.db import Database
+from frontdesk.lifecycle import InvalidInput, record_event
+from frontdesk.models import ApiToken, Supervisor
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
+MIN_PASSWORD = 8
+TOKEN_TTL = timedelta(days=30)
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of a login for an unknown email like a real one.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class AccountError(InvalidInput):
+    """A supervisor account could not be created or used."""
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored as SHA-256 so a database leak reveals none."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    """Create supervisors, check passwords, issue and verify API tokens."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db, self.clock = db, clock
+
+    def create(self, email: str, password: str, name: str = "") -> Supervisor:
+        """Create a supervisor; refuses a malformed email, a short password or a taken email."""
+        email = (email or "").strip().lower()
+        if not EMAIL.match(email):
+            raise AccountError(f"not a valid email address: {email!r}")
+        if len(password or "") < MIN_PASSWORD:
+            raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+        now = self.clock.now()
+        with self.db.write() as s:
+            if s.scalar(select(Supervisor.id).where(Supervisor.email == email)) is not None:
+                raise AccountError(f"a supervisor with email {email} already exists")
+            sup = Supervisor(email=email, name=name or email.split("@")[0], password_hash=_hasher.hash(password),
+                             created_at=now, is_active=True, is_available=True)
+            s.add(sup)
+            s.flush()
+            record_event(s, now, entity="supervisor", entity_id=sup.id, action="created", actor="cli")
+            return sup
+
+    def set_password(self, email: str, password: str) -> None:
+        """Replace a supervisor's password; their sessions end (they carry a hash fingerprint)."""
+        if len(password or "") < MIN_PASSWORD:
+            raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+        email = (email or "").strip().lower()
+        now = self.clock.now()
+        with self.db.write() as s:
+            sup = s.scalar(select(Supervisor).where(Supervisor.email == email))
+            if sup is None:
+                raise AccountError(f"no supervisor with email {email}")
+            sup.password_hash = _hasher.hash(password)
+            record_event(s, now, entity="supervisor", entity_id=sup.id, action="password_changed", actor="cli")
+
+    def authenticate(self, email: str, password: str) -> Supervisor | None:
+        """The supervisor with this email and password, or None."""
+        with self.db.read() as s:
+            sup = s.scalar(select(Supervisor).where(Supervisor.email == (email or "").strip().lower()))
+        try:
+            _hasher.verify(sup.password_hash if sup else _DUMMY_HASH, password or "")
+        except (VerificationError, InvalidHashError):
+            return None
+        if sup is None or not sup.is_active:
+            return None
+        with self.db.write() as s:
+            s.execute(update(Supervisor).where(Supervisor.id == sup.id).values(last_login_at=self.clock.now()))
+        return sup
+
+    def issue_token(self, supervisor_id: int) -> str:
+        """A new bearer token for the JSON API (shown once)."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        with self.db.write() as s:
+            s.add(ApiToken(supervisor_id=supervisor_id, token_hash=hash_token(token), created_at=now,
+                           expires_at=now + TOKEN_TTL))
+        return token
+
+    def verify_token(self, token: str) -> Supervisor | None:
+        """The active supervisor owning an unexpired token, or None."""
+        if not token or len(token) > 200:
+            return None
+        with self.db.read() as s:
+            row = s.execute(
+                select(Supervisor)
+                .join(ApiToken, ApiToken.supervisor_id == Supervisor.id)
+                .where(ApiToken.token_hash == hash_token(token), ApiToken.expires_at > self.clock.now(),
+                       Supervisor.is_active.is_(True))
+            ).scalar_one_or_none()
+        return row
+
+    def get(self, supervisor_id: int) -> Supervisor | None:
+        """A supervisor by id."""
+        with self.db.read() as s:
+            return s.get(Supervisor, supervisor_id)
+
+    @staticmethod
+    def new_secret() -> str:
+        """A random string fit for a secret key."""
+        return secrets.token_urlsafe(48)

@@ -1,0 +1,159 @@
+"""The `frontdesk` command line. Bad input gives a one-line error and exit status 2."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from frontdesk.lifecycle import LifecycleError
+from frontdesk.settings import Settings, SettingsError
+
+
+class CliError(click.ClickException):
+    """A user error: printed as one line, exit status 2."""
+
+    exit_code = 2
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, turning validation problems into a one-line CLI error."""
+    try:
+        return Settings(**overrides)
+    except (ValidationError, SettingsError) as exc:
+        errors = getattr(exc, "errors", None)
+        if callable(errors):
+            first = exc.errors()[0]  # type: ignore[union-attr]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+            raise CliError(f"configuration: {where.upper()}: {first.get('msg')}") from None
+        raise CliError(f"configuration: {exc}") from None
+
+
+def setup_logging(settings: Settings) -> None:
+    """Log to stderr at the configured level."""
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def services(migrate: bool = False):  # type: ignore[no-untyped-def]
+    """Build the services from the environment (optionally migrating first)."""
+    from frontdesk.services import build_services
+
+    settings = load_settings()
+    setup_logging(settings)
+    svc = build_services(settings)
+    if migrate:
+        from frontdesk.migrate import upgrade
+
+        upgrade(svc.db)
+    return svc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Frontdesk: a human-in-the-loop AI receptionist."""
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or migrate the database to the newest schema (safe to re-run)."""
+    from frontdesk.migrate import current_revision, head_revision
+
+    svc = services(migrate=True)
+    click.echo(f"database ready at revision {current_revision(svc.db)} (head {head_revision()})")
+
+
+@main.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo salon: business profile and starter knowledge base."""
+    from frontdesk.demo import seed_demo as seed
+
+    svc = services(migrate=True)
+    profile, added = seed(svc.db, svc.clock, svc.knowledge)
+    click.echo(f"demo salon: profile {'created' if profile else 'kept'}, {added} knowledge entries added")
+
+
+@main.command("create-supervisor")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
+@click.option("--name", default="", help="Display name.")
+def create_supervisor(email: str, password: str, name: str) -> None:
+    """Create a supervisor account who can log in to the dashboard."""
+    svc = services(migrate=True)
+    try:
+        sup = svc.accounts.create(email, password, name)
+    except LifecycleError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(f"supervisor {sup.email} created")
+
+
+@main.command("reset-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
+def reset_password(email: str, password: str) -> None:
+    """Set a new password for a supervisor (ends their sessions)."""
+    svc = services(migrate=True)
+    try:
+        svc.accounts.set_password(email, password)
+    except LifecycleError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(f"password of {email.strip().lower()} changed")
+
+
+@main.command()
+def sweep() -> None:
+    """Mark every expired pending help request unresolved, once, now."""
+    svc = services()
+    click.echo(f"{svc.desk.sweep()} help request(s) timed out")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Serve the dashboard and API with the background workers."""
+    from frontdesk.server import run
+
+    svc = services(migrate=True)
+    run(svc, host, port)
+
+
+@main.group()
+def kb() -> None:
+    """Knowledge base import and export (JSON list of {question, answer})."""
+
+
+@kb.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def kb_import(file: Path) -> None:
+    """Import entries from FILE (all or nothing)."""
+    if not file.exists():
+        raise CliError(f"no such file: {file}")
+    try:
+        text = file.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {file}: {exc}") from None
+    svc = services()
+    try:
+        count = svc.knowledge.import_json(text, by="cli")
+    except LifecycleError as exc:
+        raise CliError(f"{file}: {exc}") from None
+    click.echo(f"imported {count} knowledge entries")
+
+
+@kb.command("export")
+def kb_export() -> None:
+    """Write the active entries to standard output as JSON."""
+    click.echo(services().knowledge.export_json())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,185 @@
+"""The knowledge base: curated and learned Q&A, and the search every consumer shares.
+
+The agent's `lookup_answer`, `GET /api/v1/knowledge/search` and the dashboard's suggested
+answers all call `KnowledgeBase.search`, so they always agree.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from frontdesk.clock import Clock
+from frontdesk.db import Database
+from frontdesk.knowledge import simple
+from frontdesk.knowledge.simple import SearchResult
+from frontdesk.lifecycle import Answered, InvalidInput, NotFound, record_event
+from frontdesk.models import KB_STATUSES, KnowledgeEntry, table_of
+from frontdesk.text import clean
+
+MAX_Q, MAX_A = 1000, 4000
+SERVED = "active"
+_ENTRIES = table_of(KnowledgeEntry)
+_INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
+
+
+def entry_dict(e: KnowledgeEntry) -> dict[str, Any]:
+    """The JSON shape of an entry in the API."""
+    return {
+        "id": e.id,
+        "question": e.question,
+        "answer": e.answer,
+        "source": e.source,
+        "source_request_id": e.source_request_id,
+        "status": e.status,
+        "times_used": e.times_used,
+        "created_by": e.created_by,
+        "created_at": e.created_at.isoformat(),
+        "updated_by": e.updated_by,
+        "updated_at": e.updated_at.isoformat(),
+    }
+
+
+class KnowledgeBase:
+    """CRUD, import/export and search over knowledge entries."""
+
+    def __init__(self, db: Database, clock: Clock, review_required: bool = False) -> None:
+        self.db, self.clock, self.review_required = db, clock, review_required
+
+    # -- reading ------------------------------------------------------------------------------
+    def search(self, query: str, k: int = 3) -> SearchResult:
+        """Rank active entries for `query` and decide whether the best may be told to a caller."""
+        with self.db.read() as s:
+            rows = s.execute(
+                select(KnowledgeEntry.id, KnowledgeEntry.question, KnowledgeEntry.answer).where(
+                    KnowledgeEntry.status == SERVED
+                )
+            ).all()
+        return simple.search(clean(query, MAX_Q), [(r.id, r.question, r.answer) for r in rows], k=k)
+
+    def same_question(self, question: str, pending: list[tuple[int, str]]) -> int | None:
+        """The id of a pending request asking the same thing as `question`, if any."""
+        result = simple.search(question, [(i, q, "") for i, q in pending], k=1, threshold=0.9)
+        return result.best.id if result.best else None
+
+    def list(self, *, status: str | None = None, q: str = "", limit: int = 100, offset: int = 0) -> list[KnowledgeEntry]:
+        """Entries, newest first, optionally filtered by status and a substring."""
+        with self.db.read() as s:
+            stmt = select(KnowledgeEntry).order_by(KnowledgeEntry.id.desc()).limit(limit).offset(offset)
+            if status:
+                stmt = stmt.where(KnowledgeEntry.status == status)
+            if q:
+                like = f"%{q[:100]}%"
+                stmt = stmt.where(or_(KnowledgeEntry.question.ilike(like), KnowledgeEntry.answer.ilike(like)))
+            return list(s.scalars(stmt))
+
+    def get(self, entry_id: int) -> KnowledgeEntry:
+        """One entry or NotFound."""
+        with self.db.read() as s:
+            entry = s.get(KnowledgeEntry, entry_id)
+            if entry is None:
+                raise NotFound(f"knowledge entry {entry_id} does not exist")
+            return entry
+
+    def count(self) -> int:
+        """How many entries exist (any status)."""
+        with self.db.read() as s:
+            return s.scalar(select(func.count(KnowledgeEntry.id))) or 0
+
+    def mark_used(self, entry_id: int) -> None:
+        """Count one use of an entry by the agent."""
+        with self.db.write() as s:
+            s.execute(
+                update(KnowledgeEntry)
+                .where(KnowledgeEntry.id == entry_id)
+                .values(times_used=KnowledgeEntry.times_used + 1, last_used_at=self.clock.now())
+            )
+
+    # -- writing ------------------------------------------------------------------------------
+    def _validated(self, question: str, answer: str) -> tuple[str, str]:
+        q, a = clean(question, MAX_Q), clean(answer, MAX_A)
+        if not q:
+            raise InvalidInput("the question is empty")
+        if not a:
+            raise InvalidInput("the answer is empty")
+        return q, a
+
+    def add(self, session: Session, question: str, answer: str, *, source: str, by: str, now: datetime,
+            status: str = SERVED, source_request_id: int | None = None) -> KnowledgeEntry:
+        """Insert an entry within an open transaction and record the event."""
+        q, a = self._validated(question, answer)
+        values = dict(question=q, answer=a, source=source, status=status, source_request_id=source_request_id,
+                      created_by=by, created_at=now, updated_by=by, updated_at=now, times_used=0)
+        entry_id = session.execute(_INSERT_ENTRY, values).scalar_one()
+        record_event(session, now, entity="knowledge", entity_id=entry_id, action="created", actor=by,
+                     help_request_id=source_request_id, source=source, status=status)
+        return KnowledgeEntry(id=entry_id, **values)
+
+    def create(self, question: str, answer: str, *, by: str, source: str = "manual") -> KnowledgeEntry:
+        """Add an entry by hand."""
+        with self.db.write() as s:
+            return self.add(s, question, answer, source=source, by=by, now=self.clock.now())
+
+    def learn(self, session: Session, request: Answered, question: str, by: str, now: datetime) -> int:
+        """Learn a supervisor's answer (lifecycle hook, inside the answer's transaction)."""
+        status = "pending_review" if self.review_required else SERVED
+        entry = self.add(session, question, request.answer, source="learned", by=by, now=now,
+                         status=status, source_request_id=request.id)
+        return entry.id
+
+    def update(self, entry_id: int, *, by: str, question: str | None = None, answer: str | None = None,
+               status: str | None = None) -> KnowledgeEntry:
+        """Edit, approve, archive or restore an entry."""
+        if status is not None and status not in KB_STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(KB_STATUSES)}")
+        now = self.clock.now()
+        with self.db.write() as s:
+            entry = s.get(KnowledgeEntry, entry_id)
+            if entry is None:
+                raise NotFound(f"knowledge entry {entry_id} does not exist")
+            q, a = self._validated(question if question is not None else entry.question,
+                                   answer if answer is not None else entry.answer)
+            changed = {k: v for k, v in (("question", q), ("answer", a), ("status", status or entry.status))
+                       if getattr(entry, k) != v}
+            for k, v in changed.items():
+                setattr(entry, k, v)
+            entry.updated_by, entry.updated_at = by, now
+            record_event(s, now, entity="knowledge", entity_id=entry_id, action="updated", actor=by,
+                         fields=sorted(changed))
+            return entry
+
+    def import_json(self, text: str, *, by: str) -> int:
+        """Import `[{"question", "answer"}]`; all or nothing. Returns the number imported."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+        if not isinstance(data, list):
+            raise InvalidInput('expected a JSON list of {"question": ..., "answer": ...} objects')
+        pairs = []
+        for i, item in enumerate(data):
+            if not isinstance(item, dict) or not isinstance(item.get("question"), str) \
+                    or not isinstance(item.get("answer"), str):
+                raise InvalidInput(f"item {i}: needs string fields 'question' and 'answer'")
+            try:
+                pairs.append(self._validated(item["question"], item["answer"]))
+            except InvalidInput as exc:
+                raise InvalidInput(f"item {i}: {exc}") from exc
+        now = self.clock.now()
+        with self.db.write() as s:
+            for q, a in pairs:
+                self.add(s, q, a, source="import", by=by, now=now)
+        return len(pairs)
+
+    def export_json(self) -> str:
+        """Active entries as `[{"question", "answer"}]`."""
+        with self.db.read() as s:
+            rows = s.execute(
+                select(KnowledgeEntry.question, KnowledgeEntry.answer)
+                .where(KnowledgeEntry.status == SERVED).order_by(KnowledgeEntry.id)
+            ).all()
+        return json.dumps([{"question": q, "answer": a} for q, a in rows], indent=2, ensure_ascii=False)

@@ -1,0 +1,131 @@
+"""Writing follow-ups into the outbox, always inside the transaction of the state change.
+
+Rows are sent later by the dispatcher (`notifications`), or, for `in_call` rows, by whoever holds
+the live call. Bodies are rendered at send time from the request, so one code path renders them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Insert, String, and_, bindparam, case, cast, insert, literal, select
+from sqlalchemy.orm import Session
+
+from frontdesk.models import Call, Followup, HelpRequest, HelpRequestCaller, table_of
+from frontdesk.settings import Settings
+
+SUPERVISOR_ALERT = "supervisor_alert"
+SUPERVISOR_REMINDER = "supervisor_reminder"
+CALLER_ANSWER = "caller_answer"
+CALLER_TIMEOUT = "caller_timeout"
+CALLER_CLOSED = "caller_closed"
+CALLER_KINDS = (CALLER_ANSWER, CALLER_TIMEOUT, CALLER_CLOSED)
+
+IN_CALL = "in_call"
+# A live call whose holder has not beaten for this long is treated as gone.
+HEARTBEAT_GRACE_SECONDS = 10
+CHUNK = 5000
+_INSERT_FOLLOWUP = insert(table_of(Followup))
+
+
+def caller_text_channel(settings: Settings) -> str:
+    """Where texts to callers go: Twilio SMS when configured, else the console log."""
+    return "sms" if settings.twilio_configured else "console"
+
+
+def supervisor_channels(settings: Settings) -> list[tuple[str, str]]:
+    """(channel, recipient) pairs a supervisor alert goes to."""
+    channels = [("console", "log")]
+    if settings.supervisor_webhook_url:
+        channels.append(("webhook", settings.supervisor_webhook_url))
+    if settings.supervisor_phone and settings.twilio_configured:
+        channels.append(("sms", settings.supervisor_phone))
+    return channels
+
+
+def enqueue_supervisor_alerts(
+    session: Session, request_id: int, settings: Settings, now: datetime, kind: str = SUPERVISOR_ALERT
+) -> None:
+    """One alert row per configured supervisor channel for a new (or still pending) request."""
+    rows: list[dict[str, Any]] = [
+        {
+            "help_request_id": request_id,
+            "kind": kind,
+            "channel": channel,
+            "recipient": recipient,
+            "status": "queued",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "payload": {},
+            "body": "",
+            "dedupe_key": f"{kind}:{request_id}:{channel}",
+        }
+        for channel, recipient in supervisor_channels(settings)
+    ]
+    session.execute(_INSERT_FOLLOWUP, rows)
+
+
+def _build_caller_followup_insert() -> Insert:
+    """INSERT ... SELECT one follow-up per waiter of the requests in `:ids`; built once, bound per use."""
+    calls, waiters = table_of(Call), table_of(HelpRequestCaller)
+    live = and_(calls.c.status == "live", calls.c.last_seen_at >= bindparam("fresh"))
+    dedupe = bindparam("kind", type_=String) + literal(":") + cast(waiters.c.help_request_id, String) + literal(
+        ":"
+    ) + cast(waiters.c.id, String)
+    query = (
+        select(
+            waiters.c.help_request_id,
+            waiters.c.call_id,
+            bindparam("kind", type_=String),
+            case((live, literal(IN_CALL)), else_=bindparam("text_channel", type_=String)),
+            case((live, calls.c.id), else_=waiters.c.caller_phone),
+            literal("queued"),
+            literal(0),
+            bindparam("now", type_=DateTime),
+            bindparam("now", type_=DateTime),
+            literal(""),
+            literal({}, type_=JSON),
+            dedupe,
+        )
+        .select_from(waiters)
+        .outerjoin(calls, calls.c.id == waiters.c.call_id)
+        .where(waiters.c.help_request_id.in_(bindparam("ids", expanding=True)))
+    )
+    columns = ["help_request_id", "call_id", "kind", "channel", "recipient", "status", "attempts",
+               "next_attempt_at", "created_at", "body", "payload", "dedupe_key"]
+    return insert(table_of(Followup)).from_select(columns, query)
+
+
+_INSERT_CALLER_FOLLOWUPS = _build_caller_followup_insert()
+
+
+def enqueue_caller_followups(
+    session: Session, request_ids: list[int], kind: str, settings: Settings, now: datetime
+) -> None:
+    """One follow-up per waiting caller of each request, set-based so a sweep of 100k rows stays fast.
+
+    The channel is `in_call` when the caller's call is live with a fresh heartbeat, else the text
+    channel (to the caller's phone). The dedupe key `kind:request:waiter` makes a repeat impossible.
+    """
+    params = {
+        "kind": kind,
+        "text_channel": caller_text_channel(settings),
+        "fresh": now - timedelta(seconds=HEARTBEAT_GRACE_SECONDS),
+        "now": now,
+    }
+    for start in range(0, len(request_ids), CHUNK):
+        session.execute(_INSERT_CALLER_FOLLOWUPS, {**params, "ids": request_ids[start : start + CHUNK]})
+
+
+def render(kind: str, request: HelpRequest, business_name: str, settings: Settings, caller: str = "") -> str:
+    """The text of a follow-up, from the settings' templates."""
+    question = request.question[:300]
+    if kind in (SUPERVISOR_ALERT, SUPERVISOR_REMINDER):
+        link = f"{settings.public_base_url.rstrip('/')}/pending#request-{request.id}"
+        text = settings.msg_supervisor_alert.format(question=question, caller=caller or "unknown", link=link)
+        return ("Reminder: " + text) if kind == SUPERVISOR_REMINDER else text
+    if kind == CALLER_ANSWER:
+        return settings.msg_answer_sms.format(business=business_name, question=question, answer=request.answer or "")
+    return settings.msg_timeout.format(business=business_name, question=question)

@@ -1,0 +1,32 @@
+"""`frontdesk serve`: the WSGI app on waitress plus the background workers, in one process."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from types import FrameType
+
+from waitress import serve as waitress_serve
+
+from frontdesk.services import Services
+from frontdesk.web import create_app
+
+log = logging.getLogger(__name__)
+
+
+def run(services: Services, host: str, port: int) -> None:
+    """Start workers, serve HTTP until SIGTERM/SIGINT, then stop cleanly."""
+    app = create_app(services=services)
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: shutting down", signum)
+        services.stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
+    services.start_workers()
+    log.info("Frontdesk on http://%s:%d", host, port)
+    # send_bytes=1 flushes each chunk at once, which live-update streams (SSE) need.
+    waitress_serve(app, host=host, port=port, threads=services.settings.web_threads, send_bytes=1,
+                   channel_timeout=300, ident="frontdesk")

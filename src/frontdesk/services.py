@@ -1,0 +1,57 @@
+"""Builds every service of the product from settings: the one place things get connected."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from frontdesk.accounts import Accounts
+from frontdesk.clock import Clock, SystemClock
+from frontdesk.db import Database
+from frontdesk.knowledge.store import KnowledgeBase
+from frontdesk.lifecycle import HelpDesk
+from frontdesk.settings import Settings
+from frontdesk.signals import Signals
+from frontdesk.workers import PeriodicWorker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """The product's parts, wired together. Nothing here starts until `start_workers()`."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    signals: Signals
+    knowledge: KnowledgeBase
+    desk: HelpDesk
+    accounts: Accounts
+    workers: list[PeriodicWorker] = field(default_factory=list)
+
+    def start_workers(self) -> None:
+        """Start the background loops of `serve`: timeout sweeper (and the others registered)."""
+        sweeper = PeriodicWorker("sweeper", self.desk.sweep, self.settings.sweep_interval_seconds)
+        self.workers.append(sweeper)
+        for worker in self.workers:
+            worker.start()
+        log.info("background workers started: %s", ", ".join(w.name for w in self.workers))
+
+    def stop(self) -> None:
+        """Stop the workers and close database connections."""
+        for worker in self.workers:
+            worker.stop()
+        self.workers.clear()
+        self.db.dispose()
+
+
+def build_services(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
+    """Connect the database and build the services; no threads are started."""
+    clock = clock or SystemClock()
+    db = db or Database(settings.database_url)
+    signals = Signals()
+    knowledge = KnowledgeBase(db, clock, review_required=settings.kb_review_required)
+    desk = HelpDesk(db, clock, settings, signals, same_question=knowledge.same_question, learner=knowledge.learn)
+    return Services(settings=settings, db=db, clock=clock, signals=signals, knowledge=knowledge, desk=desk,
+                    accounts=Accounts(db, clock))

@@ -1,0 +1,99 @@
+"""One typed settings object, read from the environment and an optional `.env` file.
+
+Every field is documented in the README's configuration table (a test keeps them in step).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-change-me"
+_PLACEHOLDERS = {DEV_SECRET_KEY, "", "changeme", "change-me", "secret", "replace-me"}
+
+
+class SettingsError(ValueError):
+    """Raised when the configuration cannot run in the requested environment."""
+
+
+class Settings(BaseSettings):
+    """All configuration of Frontdesk. Environment variable names are the upper-case field names."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Core
+    env: Literal["development", "production", "test"] = Field(
+        "development", description="`production` refuses placeholder secrets and sets secure cookies."
+    )
+    database_url: str = Field("sqlite:///frontdesk.db", description="SQLAlchemy URL; SQLite file or PostgreSQL.")
+    secret_key: str = Field(DEV_SECRET_KEY, description="Signs sessions and CSRF tokens. Must be set in production.")
+    request_timeout_seconds: int = Field(1800, ge=1, description="How long a help request waits for a supervisor.")
+    sweep_interval_seconds: float = Field(2.0, gt=0, description="How often `serve` marks expired requests unresolved.")
+    dispatch_interval_seconds: float = Field(0.5, gt=0, description="How often the outbox dispatcher looks for work.")
+    public_base_url: str = Field("http://127.0.0.1:5000", description="Base URL used in links sent to supervisors.")
+    log_level: str = Field("INFO", description="Python logging level.")
+    web_threads: int = Field(64, ge=4, description="Worker threads of the HTTP server (live-update streams hold one).")
+    calls_api_enabled: bool = Field(True, description="Serve the public text-call API (`/api/v1/calls`).")
+    calls_rate_limit_per_minute: int = Field(60, ge=0, description="New text calls per client IP per minute (0 = off).")
+    login_rate_limit_per_minute: int = Field(10, ge=1, description="Login attempts per client IP per minute.")
+    kb_review_required: bool = Field(False, description="Learned answers wait for approval before the agent uses them.")
+    max_message_chars: int = Field(2000, ge=100, description="Caller text longer than this is truncated.")
+
+    # LiveKit / providers
+    livekit_url: str = Field("", description="LiveKit server URL (wss://...). Empty: voice calls off.")
+    livekit_api_key: str = Field("", description="LiveKit API key.")
+    livekit_api_secret: str = Field("", description="LiveKit API secret.")
+    livekit_agent_name: str = Field("salon-receptionist", description="Agent name for explicit dispatch.")
+    openai_api_key: str = Field("", description="OpenAI key. Empty: the offline brain answers.")
+    openai_model: str = Field("gpt-4o-mini", description="OpenAI chat model for the voice and text agent.")
+    deepgram_api_key: str = Field("", description="Deepgram key for speech-to-text in voice calls.")
+
+    # Notifications
+    supervisor_webhook_url: str = Field("", description="POST signed JSON alerts here. Empty: off.")
+    webhook_secret: str = Field("", description="HMAC-SHA256 key for webhook signatures.")
+    supervisor_phone: str = Field("", description="SMS supervisor alerts to this number (needs Twilio).")
+    twilio_account_sid: str = Field("", description="Twilio account SID. Empty: SMS goes to the console log.")
+    twilio_auth_token: str = Field("", description="Twilio auth token.")
+    twilio_from_number: str = Field("", description="Twilio sender number for SMS.")
+    twilio_base_url: str = Field("", description="Override Twilio's API base URL (tests, proxies).")
+    outbox_max_attempts: int = Field(6, ge=1, description="Delivery attempts before a follow-up is dead-lettered.")
+    outbox_backoff_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles each attempt.")
+    msg_escalation: str = Field(
+        "Let me check with my supervisor and get back to you.", description="What the caller hears on escalation."
+    )
+    msg_answer_sms: str = Field(
+        "Hi, this is {business}. About your question \"{question}\": {answer}",
+        description="Text sent with a supervisor's answer to a caller who hung up.",
+    )
+    msg_timeout: str = Field(
+        "Sorry, I couldn't reach my supervisor about \"{question}\" in time. "
+        "We'll text you as soon as we have an answer.",
+        description="Told (or texted) to a caller when their request times out.",
+    )
+    msg_supervisor_alert: str = Field(
+        "Hey, I need help answering: {question} (caller {caller}). {link}",
+        description="Supervisor alert text.",
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.env == "production" and (self.secret_key in _PLACEHOLDERS or len(self.secret_key) < 32):
+            raise SettingsError("SECRET_KEY must be set to a random value of at least 32 characters in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the store is a SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def livekit_configured(self) -> bool:
+        """True when voice calls through LiveKit are possible."""
+        return bool(self.livekit_url and self.livekit_api_key and self.livekit_api_secret)
+
+    @property
+    def twilio_configured(self) -> bool:
+        """True when SMS go through Twilio instead of the console."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)

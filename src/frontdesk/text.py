@@ -1,0 +1,43 @@
+"""Helpers for untrusted caller text: normalising, bounding and masking."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[^\w\s]+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def clean(text: str, limit: int) -> str:
+    """Drop control characters, collapse whitespace and cut to `limit` characters."""
+    kept = "".join(ch if unicodedata.category(ch) not in _CONTROL else " " for ch in text or "")
+    kept = _SPACES.sub(" ", kept).strip()
+    return kept[:limit]
+
+
+def normalize_question(text: str) -> str:
+    """The grouping key of a question: lower-case words without punctuation."""
+    lowered = unicodedata.normalize("NFKC", text or "").casefold()
+    return _SPACES.sub(" ", _NON_WORD.sub(" ", lowered)).strip()[:500]
+
+
+def mask_phone(phone: str | None) -> str:
+    """`+15551234567` -> `+1•••••••4567`: enough to recognise a caller, not to dial them."""
+    if not phone:
+        return "unknown"
+    digits = [c for c in phone if c.isdigit()]
+    if len(digits) <= 4:
+        return "•" * len(digits)
+    keep_head = 2 if phone.startswith("+") else 0
+    head = phone[:keep_head]
+    return head + "•" * max(len(digits) - 4 - (keep_head - 1 if keep_head else 0), 3) + "".join(digits[-4:])
+
+
+_PHONE = re.compile(r"^\+?[0-9 ()\-.]{7,20}$")
+
+
+def valid_phone(phone: str) -> bool:
+    """A loose check for a dialable phone number (E.164 or local formatting)."""
+    return bool(_PHONE.match(phone or "")) and sum(c.isdigit() for c in phone) >= 7

@@ -1,0 +1,74 @@
+"""Who is asking: supervisors log in to pages with a session cookie (CSRF-protected forms) and call
+the JSON API with `Authorization: Bearer <token>` (no cookies, so no CSRF)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, g, redirect, request, session, url_for
+
+from frontdesk.models import Supervisor
+from frontdesk.web.errors import ApiError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _services():  # type: ignore[no-untyped-def]
+    return current_app.extensions["frontdesk"]
+
+
+def current_supervisor() -> Supervisor | None:
+    """The supervisor of this request (session cookie for pages, bearer token for the API), or None."""
+    if "supervisor" in g:
+        return g.supervisor  # type: ignore[no-any-return]
+    sup = None
+    header = request.headers.get("Authorization", "")
+    if request.path.startswith("/api/"):
+        if header.lower().startswith("bearer "):
+            sup = _services().accounts.verify_token(header[7:].strip())
+    elif "supervisor_id" in session:
+        found = _services().accounts.get(int(session["supervisor_id"]))
+        if found is not None and found.is_active and session.get("pw") == found.password_hash[-16:]:
+            sup = found
+    g.supervisor = sup
+    return sup
+
+
+def login_required(view: F) -> F:
+    """Pages: redirect anonymous users to the login page."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_supervisor() is None:
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def token_required(view: F) -> F:
+    """JSON API: 401 with a JSON error unless a valid bearer token is presented."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_supervisor() is None:
+            raise ApiError(401, "unauthorized", "send Authorization: Bearer <token> from POST /api/v1/auth/token")
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def log_in(sup: Supervisor) -> None:
+    """Start a fresh session for `sup` (a new session id defeats fixation)."""
+    session.clear()
+    session["supervisor_id"] = sup.id
+    # Changing the password ends every session that was opened with the old one.
+    session["pw"] = sup.password_hash[-16:]
+    session.permanent = True
+
+
+def log_out() -> None:
+    """End the session."""
+    session.clear()
