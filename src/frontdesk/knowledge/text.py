@@ -113,12 +113,14 @@ CONFLICT_CLASSES: tuple[frozenset[str], ...] = tuple(frozenset(c.split()) for c 
     "small large big little tiny huge",
     "new used",
     "child adult senior student military",
+    "man woman boy girl male female",
+    "vegan vegetarian",
 ))
 
 
 def _norm_class_word(w: str) -> str:
     w = stem(w)
-    return {"weekday": "weekday", "kid": "child"}.get(w, w)
+    return {"kid": "child", "guy": "man", "gent": "man", "mens": "man", "womens": "woman"}.get(w, w)
 
 
 def conflicting_word(query_words: list[str], entry_text: str) -> str | None:
