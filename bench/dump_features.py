@@ -22,7 +22,7 @@ def clash(idx, q, top):
 
 
 for path in sys.argv[3:]:
-    d = json.load(open(path))
+    d = json.loads(Path(path).read_text())
     ids = {e["id"]: i for i, e in enumerate(d["entries"])}
     idx = KnowledgeIndex([Entry(i, e["question"], e["answer"]) for i, e in enumerate(d["entries"])], embedder=emb)
     for gold, qs in d["paraphrases"].items():
@@ -34,4 +34,4 @@ for path in sys.argv[3:]:
         f, top = idx.features(q)
         rows.append({"set": Path(path).stem, "q": q, "gold": None, "top": top,
                      "conflict": clash(idx, q, top), **f})
-json.dump(rows, open(out, "w"))
+Path(out).write_text(json.dumps(rows))

@@ -78,7 +78,7 @@ def main():
     with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
         subprocess.run([sys.executable, str(Path(__file__).with_name("dump_features.py")), a.embedder,
                         tmp.name, *a.sets], check=True)
-        rows = json.load(open(tmp.name))
+        rows = json.loads(Path(tmp.name).read_text())
     # Questions the conflict rule already escalates are not the model's job.
     rows = [r for r in rows if not r.get("conflict")]
     sets = sorted({r["set"] for r in rows})

@@ -134,7 +134,8 @@ def test_empty_index_and_empty_query(embedder) -> None:  # type: ignore[no-untyp
 
 def test_negative_evidence_blocks_a_known_near_miss(salon_index_minilm: KnowledgeIndex) -> None:
     idx = KnowledgeIndex([], embedder=salon_index_minilm.embedder)
-    idx.add_many([Entry(e.id, e.question, e.answer, e.vector) for e in salon_index_minilm._entries.values()])
+    idx.add_many([Entry(e.id, e.question, e.answer, salon_index_minilm.vector(e.id))
+                  for e in salon_index_minilm._entries.values()])
     q = "do you sell gift cards"
     res = idx.search(q)
     assert res.answerable and res.best is not None
@@ -147,7 +148,8 @@ def test_negative_evidence_blocks_a_known_near_miss(salon_index_minilm: Knowledg
 
 def test_llm_judge_band(salon_index_minilm: KnowledgeIndex) -> None:
     idx = KnowledgeIndex([], embedder=salon_index_minilm.embedder)
-    idx.add_many([Entry(e.id, e.question, e.answer, e.vector) for e in salon_index_minilm._entries.values()])
+    idx.add_many([Entry(e.id, e.question, e.answer, salon_index_minilm.vector(e.id))
+                  for e in salon_index_minilm._entries.values()])
     # Find a borderline question (in the judge band) from the salon paraphrases.
     borderline = None
     for qs in load_set("salon")["paraphrases"].values():

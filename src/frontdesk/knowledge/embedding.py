@@ -20,7 +20,7 @@ import importlib.util
 import logging
 import threading
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -102,7 +102,7 @@ class MiniLMEmbedder:
         self._expected = expected_sha256
         self._lock = threading.Lock()
         self._w: dict[str, np.ndarray] | None = None
-        self._tok = None
+        self._tok: Any = None
 
     def _load(self) -> None:
         if self._w is not None:
@@ -201,7 +201,7 @@ class WordLlamaEmbedder:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._wl = None
+        self._wl: Any = None
         self._word_cache: dict[str, np.ndarray] = {}
 
     def _load(self):
@@ -228,13 +228,13 @@ class WordLlamaEmbedder:
         missing = [w for w in dict.fromkeys(words) if w not in self._word_cache]
         if missing:
             vecs = self.embed(missing)
-            for w, v in zip(missing, vecs):
+            for w, v in zip(missing, vecs, strict=False):
                 self._word_cache[w] = v
             if len(self._word_cache) > 200_000:  # bound memory on pathological inputs
                 self._word_cache.clear()
         if not words:
             return np.zeros((0, self.dim), np.float32)
-        return np.stack([self._word_cache.get(w) if w in self._word_cache else self.embed([w])[0] for w in words])
+        return np.stack([self._word_cache[w] if w in self._word_cache else self.embed([w])[0] for w in words])
 
 
 _default_lock = threading.Lock()

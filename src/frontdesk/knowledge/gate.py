@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 import os
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 

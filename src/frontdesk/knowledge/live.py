@@ -1,7 +1,8 @@
 """A per-process :class:`KnowledgeIndex` kept in step with the ``knowledge_entries`` table.
 
 Every process (dashboard, agent worker, text-call hub) holds its own in-memory index. Before a
-search it checks a cheap signature of the table (row count, newest ``updated_at``, highest id)
+search it checks a cheap signature of the table (row count, served count, newest
+``updated_at``, highest id)
 at most every ``min_interval`` seconds, or at once after a write through this process; when the
 signature moved it diffs the served rows and embeds or fetches only what changed. So an entry
 learned or edited in any process is searchable everywhere within about a second, and archived,
@@ -61,7 +62,9 @@ class LiveIndex:
     def vectors_for(self, pairs: list[tuple[str, str]]) -> list[tuple[bytes, str]]:
         """``(embedding blob, model id)`` for ``(question, answer)`` pairs, batched."""
         emb = self.embedder
-        vecs = emb.embed([entry_text(q, a) for q, a in pairs]) if pairs else []
+        if not pairs:
+            return []
+        vecs = emb.embed([entry_text(q, a) for q, a in pairs])
         return [(serialize_vector(v), emb.model_id) for v in vecs]
 
     def mark_dirty(self) -> None:
@@ -88,7 +91,11 @@ class LiveIndex:
             self._checked_at = mono
             ke = self._model()
             with self.db.read() as s:
-                sig = tuple(s.execute(select(func.count(ke.id), func.max(ke.updated_at), func.max(ke.id))).one())
+                # Served count catches status flips even when updated_at did not move (a frozen
+                # test clock); updated_at catches edits; max(id) catches inserts.
+                sig = tuple(s.execute(select(
+                    func.count(ke.id), func.count(ke.id).filter(ke.status == SERVED),
+                    func.max(ke.updated_at), func.max(ke.id))).one())
             if self._index is not None and sig == self._signature and not self._dirty and not expired:
                 return self._index
             self._dirty = False

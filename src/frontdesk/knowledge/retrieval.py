@@ -108,15 +108,25 @@ class KnowledgeIndex:
         todo = [e for e in entries if e.vector is None or len(e.vector) != self.embedder.dim]
         if todo:
             vecs = self.embedder.embed([entry_text(e.question, e.answer) for e in todo])
-            for e, v in zip(todo, vecs):
+            for e, v in zip(todo, vecs, strict=False):
                 e.vector = v
 
     def add_many(self, entries: list[Entry]) -> None:
         """Add (or replace) several entries, embedding those without a vector in one batch."""
         self._ensure_vectors(entries)
         with self._lock:
+            need = len(self._ids) + len(entries)
+            if need > len(self._mat):  # grow once for a bulk load
+                grown = np.zeros((need, self.embedder.dim), np.float32)
+                grown[: len(self._ids)] = self._mat[: len(self._ids)]
+                self._mat = grown
             for e in entries:
                 self._put(e)
+
+    def vector(self, entry_id: int) -> np.ndarray:
+        """The stored vector of an entry (a copy)."""
+        with self._lock:
+            return self._mat[self._row[entry_id]].copy()
 
     def add(self, entry: Entry) -> None:
         """Add an entry (replaces one with the same id)."""
@@ -155,7 +165,8 @@ class KnowledgeIndex:
             self._ids.append(e.id)
             self._row[e.id] = row
         self._mat[row] = e.vector
-        self._entries[e.id] = e
+        # Keep text only: the matrix row is the vector (no second copy per entry).
+        self._entries[e.id] = Entry(e.id, e.question, e.answer, None)
 
     def add_negative(self, question: str, entry_id: int) -> None:
         """Record that ``question`` is NOT answered by ``entry_id`` (a supervisor's near miss).
@@ -186,7 +197,7 @@ class KnowledgeIndex:
             # Feature extraction needs the score distribution; copy what we need under lock.
             feats = gate_features(scores, top, query, entry_text(cands[0].question, cands[0].answer),
                                   self._coverage)
-        matches = [Match(c.id, c.question, c.answer, float(scores[i])) for c, i in zip(cands, top)][:k]
+        matches = [Match(c.id, c.question, c.answer, float(scores[i])) for c, i in zip(cands, top, strict=False)][:k]
         best = Match(cands[0].id, cands[0].question, cands[0].answer, float(scores[top[0]]))
         answerable, reason = self._decide(query, qv, feats, best, negs.get(best.id, []), matches)
         if answerable and reason.startswith("judge picked"):

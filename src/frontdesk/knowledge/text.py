@@ -12,19 +12,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 # Function words, fillers and question scaffolding. Price words are here because "how much
 # is X" is answered by "$65", which shares no word with "price"/"cost".
-STOPWORDS = frozenset("""
-a an the and or but if then than so to of in on at by for with from into about as is are was
-were be been being am do does did doing done have has had having i me my mine we us our you your
-yours y'all yall ya he she it its they them their there here this that these those what which who
-whom whose when where why how can could would should will shall may might must not no yes
-um uh umm uhh er hmm like just so well okay ok oh hey hi hello please thanks thank sorry guys
-guy folks really actually kind sort maybe also too very any some there's what's where's how's
-it's i'm i'd i'll i've you're we're they're don't doesn't can't won't isn't aren't wanna gonna
-gotta got get gets getting need needs want wants wondering wonder know tell let find looking
-much many price prices cost costs charge charges pay much how's offer offers provide provides
-anything something someone somebody one ones go going come coming take takes make makes
-do-you see does-you able there'd right now today would've also still ever again
-""".split())
+STOPWORDS = frozenset(["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "to", "of", "in", "on", "at", "by", "for", "with", "from", "into", "about", "as", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "done", "have", "has", "had", "having", "i", "me", "my", "mine", "we", "us", "our", "you", "your", "yours", "y'all", "yall", "ya", "he", "she", "it", "its", "they", "them", "their", "there", "here", "this", "that", "these", "those", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "not", "no", "yes", "um", "uh", "umm", "uhh", "er", "hmm", "like", "just", "so", "well", "okay", "ok", "oh", "hey", "hi", "hello", "please", "thanks", "thank", "sorry", "guys", "guy", "folks", "really", "actually", "kind", "sort", "maybe", "also", "too", "very", "any", "some", "there's", "what's", "where's", "how's", "it's", "i'm", "i'd", "i'll", "i've", "you're", "we're", "they're", "don't", "doesn't", "can't", "won't", "isn't", "aren't", "wanna", "gonna", "gotta", "got", "get", "gets", "getting", "need", "needs", "want", "wants", "wondering", "wonder", "know", "tell", "let", "find", "looking", "much", "many", "price", "prices", "cost", "costs", "charge", "charges", "pay", "much", "how's", "offer", "offers", "provide", "provides", "anything", "something", "someone", "somebody", "one", "ones", "go", "going", "come", "coming", "take", "takes", "make", "makes", "do-you", "see", "does-you", "able", "there'd", "right", "now", "today", "would've", "also", "still", "ever", "again"])
 
 _SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ies", "ied", "es", "ed", "ly", "s")
 
@@ -80,13 +68,7 @@ def content_words(text: str) -> list[str]:
 
 # Words that must match exactly: a different day or month is a different question
 # ("open Sunday?" is not answered by Saturday hours), and word vectors put them close.
-EXACT_ONLY = frozenset("""
-monday tuesday wednesday thursday friday saturday sunday weekend weekday mondays tuesdays
-wednesdays thursdays fridays saturdays sundays weekends weekdays january february march april
-may june july august september october november december christmas thanksgiving easter holiday
-holidays small large big little tiny huge new used old young adult adults senior seniors
-student students military
-""".split())
+EXACT_ONLY = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend", "weekday", "mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays", "sundays", "weekends", "weekdays", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "christmas", "thanksgiving", "easter", "holiday", "holidays", "small", "large", "big", "little", "tiny", "huge", "new", "used", "old", "young", "adult", "adults", "senior", "seniors", "student", "students", "military"])
 
 # Business-agnostic receptionist intents: a question word in a group is covered by an entry
 # containing any word of the same group ("what's the address" <- "Where is the salon?").
