@@ -20,7 +20,13 @@ from frontdesk.migrate import upgrade
 from frontdesk.models import Call, Followup
 from frontdesk.services import Services, build_services
 from frontdesk.settings import Settings
-from conftest import make_settings
+
+try:  # the suite's root conftest (tests/ is not a package)
+    from conftest import make_settings
+except ImportError:  # pragma: no cover - if tests/ ever becomes a package
+    from tests.conftest import make_settings  # type: ignore[no-redef]
+
+__all__ = ["make_settings"]
 
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/[^/]+/Messages\.json$")
@@ -90,6 +96,12 @@ class FakeTwilio:
         page = {"messages": items, "next_page_uri": None, "previous_page_uri": None, "page": 0,
                 "page_size": 50, "start": 0, "end": len(items), "uri": request.path, "first_page_uri": request.path}
         return Response(json.dumps(page), status=200, content_type="application/json")
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """Local fakes listen on 127.0.0.1, on a random free port."""
+    return ("127.0.0.1", 0)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from frontdesk.migrate import upgrade
 from frontdesk.models import Followup
 from frontdesk.services import build_services
 
-from conftest import make_settings
+from .conftest import make_settings
 from .counting import CountingReceiver, seed_webhook_rows
 
 FRONTDESK = str(Path(sys.executable).with_name("frontdesk"))

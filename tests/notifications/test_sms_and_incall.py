@@ -4,7 +4,6 @@ the console fallback; callers without a number."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy import update
 

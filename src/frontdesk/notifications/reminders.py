@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import DateTime, func, literal, select, update
 
 from frontdesk import outbox
 from frontdesk.clock import Clock
@@ -25,12 +25,12 @@ BATCH = 500
 
 
 def _past_half(db: Database, now: Any) -> Any:
-    """`created_at + (expires_at - created_at) / 2 <= now`, in each dialect's date arithmetic."""
+    """Half the deadline has passed (time left <= time elapsed), in each dialect's date arithmetic."""
     if db.is_sqlite:
         return func.julianday(HelpRequest.created_at) + func.julianday(HelpRequest.expires_at) <= (
             2 * func.julianday(now)
         )
-    return HelpRequest.created_at + (HelpRequest.expires_at - HelpRequest.created_at) / 2 <= now
+    return HelpRequest.expires_at - now <= literal(now, DateTime) - HelpRequest.created_at
 
 
 def send_reminders(db: Database, clock: Clock, settings: Settings, signals: Signals | None = None) -> int:
