@@ -14,17 +14,17 @@ import os
 import socket
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from frontdesk import outbox
 from frontdesk.clock import Clock
 from frontdesk.db import Database
-from frontdesk.lifecycle import record_event
-from frontdesk.models import Followup
+from frontdesk.models import Event, Followup
 from frontdesk.notifications.channels import (
     Channel,
     ConsoleChannel,
@@ -43,6 +43,19 @@ from frontdesk.signals import Signals
 log = logging.getLogger(__name__)
 
 RETRYABLE = ("queued", "failed")
+# How long finished sends wait to share a commit; also the most a crash can leave sent-but-unrecorded.
+RECORD_WINDOW_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one claimed row."""
+
+    claim: Claim
+    message: Message | None
+    provider_id: str | None = None
+    error: DeliveryError | None = None
+    released: bool = False
 
 
 class Dispatcher:
@@ -80,11 +93,17 @@ class Dispatcher:
         pool = self._executor()
         if pool is None:
             for claim in claims:
-                self._deliver(claim, messages.get(claim.id))
-        else:
-            futures = [pool.submit(self._deliver, c, messages.get(c.id)) for c in claims]
-            for future in futures:
-                future.result()
+                self._record([self._send(claim, messages.get(claim.id))])
+            return len(claims)
+        # Pool threads only send; this thread records whatever has finished, a group per transaction,
+        # so sends never queue on the database's write lock and a crash loses at most the unrecorded few.
+        pending = {pool.submit(self._send, c, messages.get(c.id)) for c in claims}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            if pending:  # gather what finishes within a moment too: one commit for several rows
+                more, pending = wait(pending, timeout=RECORD_WINDOW_SECONDS)
+                done |= more
+            self._record([f.result() for f in done])
         return len(claims)
 
     def drain(self, max_batches: int = 50) -> int:
@@ -143,79 +162,81 @@ class Dispatcher:
         return claims
 
     # -- sending and recording ------------------------------------------------------------------
-    def _deliver(self, claim: Claim, message: Message | None) -> None:
+    def _send(self, claim: Claim, message: Message | None) -> Outcome:
+        """Send one claimed row (never raises); the outcome is recorded by `_record`."""
         margin = timedelta(seconds=self.settings.delivery_timeout_seconds)
         if self.clock.now() + margin >= claim.claimed_until:
-            # Sending now could outlive the lease and race a second dispatcher: leave it to the next claim.
+            # Sending now could outlive the lease and race a second dispatcher: give it back unsent.
             log.warning("follow-up #%d: lease nearly over before sending; released", claim.id)
-            self._release(claim)
-            return
+            return Outcome(claim, message, released=True)
         if message is None:
-            self._record(claim, None, error=PermanentError("its help request no longer exists"))
-            return
+            return Outcome(claim, None, error=PermanentError("its help request no longer exists"))
         channel = self.channels.get(claim.channel)
         try:
             if channel is None:
                 raise PermanentError(f"unknown channel {claim.channel!r}")
             if claim.channel == "sms" and not self.settings.twilio_configured:
                 raise PermanentError("SMS follow-up but Twilio is not configured (TWILIO_*)")
-            provider_id = channel.send(message)
+            return Outcome(claim, message, provider_id=channel.send(message))
         except DeliveryError as exc:
-            self._record(claim, message, error=exc)
-            return
+            return Outcome(claim, message, error=exc)
         except Exception as exc:  # a channel bug must not lose the row: retry like a transient error
             log.exception("follow-up #%d: unexpected error from channel %s", claim.id, claim.channel)
-            self._record(claim, message, error=TransientError(f"{type(exc).__name__}: {exc}"))
-            return
-        self._record(claim, message, provider_id=provider_id)
+            return Outcome(claim, message, error=TransientError(f"{type(exc).__name__}: {exc}"))
 
-    def _release(self, claim: Claim) -> None:
-        """Give an unsent claim back at once, uncounted."""
-        with self.db.write() as s:
-            s.execute(
-                update(Followup)
-                .where(Followup.id == claim.id, Followup.claimed_by == self.name)
-                .values(claimed_by=None, claimed_until=None, next_attempt_at=self.clock.now(),
-                        attempts=Followup.attempts - 1)
-                .execution_options(synchronize_session=False)
-            )
-
-    def _record(
-        self, claim: Claim, message: Message | None, provider_id: str | None = None, error: DeliveryError | None = None
-    ) -> None:
-        now = self.clock.now()
+    def _values(self, outcome: Outcome, now: datetime) -> tuple[str, dict[str, Any]]:
+        claim, error = outcome.claim, outcome.error
         values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
-        if message is not None:
-            values["body"] = message.text
+        if outcome.released:
+            values.update(next_attempt_at=now, attempts=Followup.attempts - 1)
+            return "released", values
+        if outcome.message is not None:
+            values["body"] = outcome.message.text
         if error is None:
-            values.update(status="sent", sent_at=now, last_error=None, provider_id=provider_id)
-            outcome = "sent"
-        elif error.retryable and claim.attempts < self.settings.outbox_max_attempts:
+            values.update(status="sent", sent_at=now, last_error=None, provider_id=outcome.provider_id)
+            return "sent", values
+        if error.retryable and claim.attempts < self.settings.outbox_max_attempts:
             delay = self.settings.outbox_backoff_seconds * (2 ** (claim.attempts - 1))
             values.update(status="failed", last_error=str(error), next_attempt_at=now + timedelta(seconds=delay))
-            outcome = "failed"
-        else:
-            values.update(status="dead", last_error=str(error))
-            outcome = "dead"
+            return "failed", values
+        values.update(status="dead", last_error=str(error))
+        return "dead", values
+
+    def _record(self, outcomes: list[Outcome]) -> None:
+        """Write outcomes in one transaction, each only if this dispatcher still holds the row's lease."""
+        now = self.clock.now()
+        logged: list[tuple[Outcome, str]] = []
+        events: list[dict[str, Any]] = []
         with self.db.write() as s:
-            result = s.execute(
-                update(Followup)
-                .where(Followup.id == claim.id, Followup.claimed_by == self.name)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                log.warning("follow-up #%d: lease lost before recording %s", claim.id, outcome)
-                return
-            if outcome != "failed":
-                record_event(
-                    s, now, entity="followup", entity_id=claim.id, help_request_id=claim.help_request_id,
-                    action=f"followup_{outcome}", actor="dispatcher", kind=claim.kind, channel=claim.channel,
-                    attempts=claim.attempts, error=str(error) if error else None,
+            for outcome in outcomes:
+                claim = outcome.claim
+                state, values = self._values(outcome, now)
+                result = s.execute(
+                    update(Followup)
+                    .where(Followup.id == claim.id, Followup.claimed_by == self.name)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
                 )
-        level = logging.INFO if outcome == "sent" else logging.WARNING
-        log.log(level, "follow-up #%d %s via %s, attempt %d: %s%s", claim.id, claim.kind, claim.channel,
-                claim.attempts, outcome, f" ({error})" if error else "")
+                if result.rowcount != 1:  # type: ignore[attr-defined]
+                    log.warning("follow-up #%d: lease lost before recording %s", claim.id, state)
+                    continue
+                if state in ("sent", "dead"):
+                    events.append({
+                        "help_request_id": claim.help_request_id, "entity": "followup", "entity_id": str(claim.id),
+                        "action": f"followup_{state}", "actor": "dispatcher", "at": now,
+                        "details": {"kind": claim.kind, "channel": claim.channel, "attempts": claim.attempts,
+                                    "error": str(outcome.error) if outcome.error else None},
+                    })
+                logged.append((outcome, state))
+            if events:  # the audit rows of this group, in one statement
+                s.execute(insert(Event), events)
+        for outcome, state in logged:
+            if state == "released":
+                continue
+            claim = outcome.claim
+            log.log(logging.INFO if state == "sent" else logging.WARNING,
+                    "follow-up #%d %s via %s, attempt %d: %s%s", claim.id, claim.kind, claim.channel,
+                    claim.attempts, state, f" ({outcome.error})" if outcome.error else "")
 
     # -- lifecycle -----------------------------------------------------------------------------
     def _executor(self) -> ThreadPoolExecutor | None:
