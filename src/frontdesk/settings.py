@@ -100,6 +100,13 @@ class Settings(BaseSettings):
             raise SettingsError("SECRET_KEY must be set to a random value of at least 32 characters in production")
         return self
 
+    @model_validator(mode="after")
+    def _lease_outlives_a_send(self) -> Settings:
+        # A dispatcher only starts a send that can finish within its lease; a shorter lease would send nothing.
+        if self.outbox_lease_seconds <= self.delivery_timeout_seconds:
+            raise SettingsError("OUTBOX_LEASE_SECONDS must be longer than DELIVERY_TIMEOUT_SECONDS")
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         """True when the store is a SQLite file."""

@@ -64,7 +64,7 @@ def reroute_in_call(db: Database, clock: Clock, settings: Settings) -> int:
     switched = 0
     with db.write() as s:
         for row in rows:
-            reason = _reason(row.call_status, row.last_seen_at, row.created_at, stale, pickup)
+            reason = _reason(row.call_status, row.last_seen_at, stale)
             phone = caller_phone(s, row.help_request_id, row.call_id)
             values: dict[str, object] = {"channel": text_channel, "recipient": phone, "next_attempt_at": now}
             if not phone:
@@ -87,9 +87,7 @@ def reroute_in_call(db: Database, clock: Clock, settings: Settings) -> int:
     return switched
 
 
-def _reason(
-    call_status: str | None, last_seen: datetime | None, created: datetime, stale: datetime, pickup: datetime
-) -> str:
+def _reason(call_status: str | None, last_seen: datetime | None, stale: datetime) -> str:
     if call_status is None:
         return "call unknown"
     if call_status != "live":

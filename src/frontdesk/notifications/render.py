@@ -16,6 +16,7 @@ from frontdesk.settings import Settings
 from frontdesk.text import mask_phone
 
 DEFAULT_BUSINESS = "our team"
+SMS_MAX_CHARS = 1600  # Twilio refuses longer bodies
 EVENTS = {
     outbox.SUPERVISOR_ALERT: "help_request.created",
     outbox.SUPERVISOR_REMINDER: "help_request.reminder",
@@ -100,6 +101,8 @@ def _message(
     claim: Claim, request: HelpRequest, text: str, group: list[HelpRequestCaller], settings: Settings
 ) -> Message:
     did = delivery_id(claim.dedupe_key, claim.payload)
+    if claim.channel == "sms":
+        text = text[:SMS_MAX_CHARS]
     event = EVENTS.get(claim.kind, claim.kind)
     payload: dict[str, Any] = {}
     if claim.channel == "webhook":
