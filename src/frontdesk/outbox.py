@@ -40,6 +40,8 @@ def supervisor_channels(settings: Settings) -> list[tuple[str, str]]:
         channels.append(("webhook", settings.supervisor_webhook_url))
     if settings.supervisor_phone and settings.twilio_configured:
         channels.append(("sms", settings.supervisor_phone))
+    if settings.supervisor_email and settings.smtp_host:
+        channels.append(("email", settings.supervisor_email))
     return channels
 
 

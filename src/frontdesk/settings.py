@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     twilio_auth_token: str = Field("", description="Twilio auth token.")
     twilio_from_number: str = Field("", description="Twilio sender number for SMS.")
     twilio_base_url: str = Field("", description="Override Twilio's API base URL (tests, proxies).")
+    supervisor_email: str = Field("", description="Email supervisor alerts to this address (needs SMTP_HOST).")
+    smtp_host: str = Field("", description="SMTP server for email alerts. Empty: no email.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    smtp_username: str = Field("", description="SMTP login (empty: no login).")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_from: str = Field("frontdesk@localhost", description="Sender address of email alerts.")
     outbox_max_attempts: int = Field(6, ge=1, description="Delivery attempts before a follow-up is dead-lettered.")
     outbox_backoff_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles each attempt.")
     outbox_lease_seconds: float = Field(

@@ -37,6 +37,7 @@ from frontdesk.notifications.channels import (
 )
 from frontdesk.notifications.incall import reroute_in_call
 from frontdesk.notifications.render import Claim, prepare
+from frontdesk.notifications.smtp import EmailChannel
 from frontdesk.settings import Settings
 from frontdesk.signals import Signals
 
@@ -77,6 +78,7 @@ class Dispatcher:
             "console": ConsoleChannel(),
             "webhook": WebhookChannel(settings, clock),
             "sms": SmsChannel(settings),
+            "email": EmailChannel(settings),
         }
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()

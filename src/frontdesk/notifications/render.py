@@ -105,7 +105,7 @@ def _message(
         text = text[:SMS_MAX_CHARS]
     event = EVENTS.get(claim.kind, claim.kind)
     payload: dict[str, Any] = {}
-    if claim.channel == "webhook":
+    if claim.channel in ("webhook", "email"):
         payload = {
             "event": event,
             "delivery_id": did,
