@@ -116,6 +116,34 @@ def sweep() -> None:
 
 
 @main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def dispatch(once: bool) -> None:
+    """Deliver queued follow-ups (alerts, caller texts, webhooks) from the outbox."""
+    import signal
+    import threading
+
+    from frontdesk.notifications import send_reminders
+
+    svc = services()
+    if once:
+        send_reminders(svc.db, svc.clock, svc.settings, svc.signals)
+        total = 0
+        while (claimed := svc.dispatcher.drain()) > 0:
+            total += claimed
+        svc.stop()
+        click.echo(f"{total} follow-up(s) processed")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.is_set():
+        send_reminders(svc.db, svc.clock, svc.settings, svc.signals)
+        if svc.dispatcher.drain() == 0:
+            stop.wait(svc.settings.dispatch_interval_seconds)
+    svc.stop()
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:

@@ -41,6 +41,8 @@ def supervisor_channels(settings: Settings) -> list[tuple[str, str]]:
         channels.append(("webhook", settings.supervisor_webhook_url))
     if settings.supervisor_phone and settings.twilio_configured:
         channels.append(("sms", settings.supervisor_phone))
+    if settings.supervisor_email and settings.smtp_host:
+        channels.append(("email", settings.supervisor_email))
     return channels
 
 
@@ -119,13 +121,33 @@ def enqueue_caller_followups(
         session.execute(_INSERT_CALLER_FOLLOWUPS, {**params, "ids": request_ids[start : start + CHUNK]})
 
 
-def render(kind: str, request: HelpRequest, business_name: str, settings: Settings, caller: str = "") -> str:
-    """The text of a follow-up, from the settings' templates."""
+def render(
+    kind: str,
+    request: HelpRequest,
+    business_name: str,
+    settings: Settings,
+    caller: str = "",
+    caller_name: str = "",
+) -> str:
+    """The text of a follow-up, from the settings' templates.
+
+    `caller` is the (masked) caller shown to supervisors; `caller_name` greets the caller. Templates
+    may use `{business}`, `{question}`, `{answer}`, `{name}`, and for alerts `{caller}` and `{link}`.
+    """
     question = request.question[:300]
+    name = (caller_name or "").strip()[:60] or "there"
     if kind in (SUPERVISOR_ALERT, SUPERVISOR_REMINDER):
-        link = f"{settings.public_base_url.rstrip('/')}/pending#request-{request.id}"
+        link = request_url(settings, request.id)
         text = settings.msg_supervisor_alert.format(question=question, caller=caller or "unknown", link=link)
         return ("Reminder: " + text) if kind == SUPERVISOR_REMINDER else text
+    values = {"business": business_name, "question": question, "answer": request.answer or "", "name": name}
     if kind == CALLER_ANSWER:
-        return settings.msg_answer_sms.format(business=business_name, question=question, answer=request.answer or "")
-    return settings.msg_timeout.format(business=business_name, question=question)
+        return settings.msg_answer_sms.format(**values)
+    if kind == CALLER_CLOSED:
+        return settings.msg_closed.format(**values)
+    return settings.msg_timeout.format(**values)
+
+
+def request_url(settings: Settings, request_id: int) -> str:
+    """The dashboard page of one help request (sent in alerts)."""
+    return f"{settings.public_base_url.rstrip('/')}/requests/{request_id}"

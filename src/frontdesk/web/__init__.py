@@ -32,6 +32,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     errors.register(app)
     csrf.init_app(app)
     # Blueprints. API blueprints under /api/v1 authenticate by bearer token and are CSRF-exempt.
+    from frontdesk.web import api_followups, metrics
+
+    app.register_blueprint(metrics.bp)
+    api_followups.register(app, csrf)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

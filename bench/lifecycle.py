@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lifecycle throughput: create+answer pairs per second, and the time to sweep 100,000 expired requests.
 
-Usage: bench/lifecycle [--pairs N] [--sweep-rows N] [--pg URL]
+Usage: bench/lifecycle.py [--pairs N] [--sweep-rows N] [--pg URL]
 Runs on a temp SQLite file, and on PostgreSQL when --pg or TEST_DATABASE_URL is given.
 """
 
