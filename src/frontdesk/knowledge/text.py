@@ -102,7 +102,8 @@ CONFLICT_CLASSES: tuple[frozenset[str], ...] = tuple(frozenset(c.split()) for c 
 
 def _norm_class_word(w: str) -> str:
     w = stem(w)
-    return {"kid": "child", "guy": "man", "gent": "man", "mens": "man", "womens": "woman"}.get(w, w)
+    return {"kid": "child", "guy": "man", "gent": "man", "mens": "man", "womens": "woman",
+            "big": "large", "huge": "large", "little": "small", "tiny": "small"}.get(w, w)
 
 
 def conflicting_word(query_words: list[str], entry_text: str) -> str | None:
