@@ -198,3 +198,20 @@ def test_same_question(salon_index_minilm: KnowledgeIndex) -> None:
     assert not same("How much is a women's haircut?", "How much is a men's haircut?")
     assert not same("do you serve brunch on saturday", "Do you serve brunch?")
     assert not same("", "anything")
+
+
+def test_default_embedder_falls_back_when_weights_are_tampered(monkeypatch: pytest.MonkeyPatch) -> None:
+    from frontdesk.knowledge import embedding
+
+    def tampered(self: MiniLMEmbedder) -> None:
+        raise ModelIntegrityError("sha256 mismatch")
+
+    monkeypatch.setattr(embedding, "_default", None)
+    monkeypatch.setattr(embedding, "minilm_available", lambda: True)
+    monkeypatch.setattr(MiniLMEmbedder, "_load", tampered)
+    emb = embedding.load_default_embedder()
+    assert isinstance(emb, embedding.WordLlamaEmbedder)
+    # ... and the index then uses the stricter fallback gate.
+    from frontdesk.knowledge.gate_params import FALLBACK_GATE
+
+    assert KnowledgeIndex([], embedder=emb).gate is FALLBACK_GATE

@@ -250,20 +250,25 @@ def minilm_available() -> bool:
 def load_default_embedder() -> Embedder:
     """Best available embedder, shared per process: MiniLM if installed, else WordLlama.
 
-    A MiniLM package whose weights fail the hash check raises (never silently downgrade on
-    tampering); a *missing* package falls back to WordLlama, and the retrieval gate then
-    uses its stricter fallback calibration.
+    A missing MiniLM package, or one whose weights fail the hash check (logged as an error:
+    the tampered file is never used), falls back to WordLlama; the retrieval gate then uses
+    its stricter fallback calibration, so callers still never get a guess.
     """
     global _default
     with _default_lock:
         if _default is None:
             if minilm_available():
                 emb = MiniLMEmbedder()
-                emb._load()
-                _default = emb
+                try:
+                    emb._load()
+                    _default = emb
+                except ModelIntegrityError:
+                    log.error("MiniLM weights failed the integrity check; using %s instead",
+                              WORDLLAMA_MODEL_ID, exc_info=True)
             else:
                 log.warning("%s not installed; falling back to %s (stricter answerable gate)",
                             MINILM_PACKAGE, WORDLLAMA_MODEL_ID)
+            if _default is None:
                 _default = WordLlamaEmbedder()
         return _default
 
