@@ -24,6 +24,7 @@ def minilm() -> MiniLMEmbedder:
 @pytest.fixture(scope="session")
 def wordllama() -> WordLlamaEmbedder:
     """The fallback embedder."""
+    pytest.importorskip("wordllama")
     return WordLlamaEmbedder()
 
 

@@ -18,8 +18,8 @@ escalates, and the band between goes to an optional LLM judge (escalates offline
 
 from __future__ import annotations
 
+import logging
 import math
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -27,7 +27,8 @@ import numpy as np
 
 from .text import EXACT_ONLY, content_words, intent_covered, stem, words
 
-COV_FLOOR = float(os.environ.get("FRONTDESK_COV_FLOOR", "0.0"))
+log = logging.getLogger(__name__)
+
 FEATURES = ("s1", "margin", "z", "cov_min", "cov_mean", "iu_max", "iu_mass", "iu_sum")
 
 
@@ -90,15 +91,19 @@ class WordCoverage:
         todo = [i for i, v in enumerate(out) if v < 0]
         if todo:
             cand = [w for w in entry_words if w not in EXACT_ONLY]
-            if cand:
-                qv = self._we.word_vectors([query_words[i] for i in todo])
-                best = (qv @ self._we.word_vectors(cand).T).max(axis=1)
-            else:
-                best = np.zeros(len(todo))
+            best = np.zeros(len(todo))
+            if cand and self._we is not None:
+                try:
+                    qv = self._we.word_vectors([query_words[i] for i in todo])
+                    best = (qv @ self._we.word_vectors(cand).T).max(axis=1)
+                except ImportError:
+                    # wordllama not installed: exact stems only, which only makes the gate stricter.
+                    log.warning("wordllama is not installed; word coverage uses exact stems only")
+                    self._we = None
             for j, i in enumerate(todo):
-                # Only clearly similar words count, and only partly: co-hyponyms ("lash" /
-                # "brow", "cat" / "dog") sit at 0.3-0.5 in word-vector space.
-                out[i] = (float(best[j]) - COV_FLOOR) / (1.0 - COV_FLOOR)
+                # Graded credit; co-hyponyms ("lash"/"brow", "cat"/"dog") still score 0.3-0.5,
+                # which the word-specificity features weigh against.
+                out[i] = float(best[j])
         return [min(max(v, 0.0), 1.0) for v in out]
 
 
