@@ -198,6 +198,8 @@ def test_same_question(salon_index_minilm: KnowledgeIndex) -> None:
     assert not same("How much is a women's haircut?", "How much is a men's haircut?")
     assert not same("do you serve brunch on saturday", "Do you serve brunch?")
     assert not same("", "anything")
+    assert not same("Question 1 about dyes?", "Question 2 about dyes?")
+    assert not same("table for two tonight?", "table for four tonight?")
 
 
 def test_default_embedder_falls_back_when_weights_are_tampered(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 from .embedding import Embedder, get_word_embedder, load_default_embedder
 from .gate import GateConfig, WordCoverage, gate_features
 from .gate_params import config_for
-from .text import conflicting_word, content_words
+from .text import conflicting_word, content_words, numbers
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +257,7 @@ class KnowledgeIndex:
 
     def same_question_scored(self, a: str, b: str, sim: float) -> bool:
         """:meth:`same_question` given the two questions' cosine similarity ``sim``."""
-        if sim < SAME_MIN:
+        if sim < SAME_MIN or numbers(a) != numbers(b):
             return False
         if conflicting_word(content_words(a), b) or conflicting_word(content_words(b), a):
             return False

@@ -115,3 +115,13 @@ def conflicting_word(query_words: list[str], entry_text: str) -> str | None:
             if qn in cls and qn not in entry and not cls.isdisjoint(entry):
                 return q
     return None
+
+
+_NUMBER_WORDS = frozenset(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "first", "second", "third", "fourth", "fifth"]
+)
+
+
+def numbers(text: str) -> frozenset[str]:
+    """Digits and number words in a text ("Question 1" and "Question 2" are different)."""
+    return frozenset(w for w in words(text) if w.isdigit() or w in _NUMBER_WORDS)
