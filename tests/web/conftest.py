@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from tests.conftest import make_settings
 
+from conftest import make_settings
 from frontdesk.clock import FakeClock
 from frontdesk.migrate import upgrade
 from frontdesk.models import Call, TranscriptLine
