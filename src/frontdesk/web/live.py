@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
+DISCONNECT_CHECK_SECONDS = 1.0
 STREAM_SECONDS = 600.0  # streams end after this; EventSource reconnects with Last-Event-ID
 BATCH = 500
 
@@ -122,8 +123,17 @@ def read_messages(db: Any, after_id: int, upto_id: int) -> list[dict[str, Any]]:
     return [{"event_id": r.id, "type": "help_request", "id": r.help_request_id, "action": r.action} for r in rows]
 
 
-def sse_stream(feed: LiveFeed, last_event_id: int | None, lifetime: float = STREAM_SECONDS) -> Iterator[str]:
-    """The text of one `/events` stream: a retry hint, any events missed since `last_event_id`, then live ones."""
+def sse_stream(
+    feed: LiveFeed,
+    last_event_id: int | None,
+    lifetime: float = STREAM_SECONDS,
+    disconnected: Callable[[], bool] | None = None,
+) -> Iterator[str]:
+    """The text of one `/events` stream: a retry hint, any events missed since `last_event_id`, then live ones.
+
+    Each stream holds a server thread, so it ends as soon as `disconnected()` says the client left
+    (waitress tells when `channel_request_lookahead` is on), else at the next keepalive write.
+    """
     sub = feed.subscribe()
     try:
         yield "retry: 2000\n\n"
@@ -132,11 +142,16 @@ def sse_stream(feed: LiveFeed, last_event_id: int | None, lifetime: float = STRE
             if missed:
                 yield _format(missed)
         deadline = time.monotonic() + lifetime
+        next_keepalive = time.monotonic() + KEEPALIVE_SECONDS
         while time.monotonic() < deadline:
             try:
-                batch = sub.get(timeout=min(KEEPALIVE_SECONDS, max(0.1, deadline - time.monotonic())))
+                batch = sub.get(timeout=DISCONNECT_CHECK_SECONDS)
             except queue.Empty:
-                yield ": keepalive\n\n"
+                if disconnected is not None and disconnected():
+                    return
+                if time.monotonic() >= next_keepalive:
+                    next_keepalive = time.monotonic() + KEEPALIVE_SECONDS
+                    yield ": keepalive\n\n"
                 continue
             yield _format(batch)
     finally:

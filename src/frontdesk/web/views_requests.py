@@ -96,7 +96,9 @@ def events() -> Response:
     """Server-sent events: `{messages: [{id, action}]}` for every help-request change, from any process."""
     header = request.headers.get("Last-Event-ID", "")
     last = int(header) if header.isdigit() and len(header) < 19 else None
-    response = Response(stream_with_context(sse_stream(live_feed(), last)), mimetype="text/event-stream")
+    disconnected = request.environ.get("waitress.client_disconnected")
+    stream = sse_stream(live_feed(), last, disconnected=disconnected)
+    response = Response(stream_with_context(stream), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"
     return response
