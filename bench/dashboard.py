@@ -108,7 +108,9 @@ def bulk_load(svc: Services, pending: int, history: int) -> None:
     if not svc.db.is_sqlite:
         with svc.db.engine.begin() as conn:
             conn.execute(text("SELECT setval('help_requests_id_seq', (SELECT max(id) FROM help_requests))"))
-            conn.execute(text("ANALYZE"))
+        # What autovacuum does soon after a bulk load: statistics and the visibility map.
+        with svc.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     else:
         with svc.db.engine.begin() as conn:
             conn.execute(text("ANALYZE"))

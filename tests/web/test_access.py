@@ -62,7 +62,7 @@ def test_forms_without_csrf_token_are_refused(app: Flask) -> None:
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert token, "the login form carries a CSRF token"
     r = c.post("/login", data={"email": EMAIL, "password": PASSWORD})
-    assert r.status_code == 400
+    assert r.status_code == 400 and b"This form has expired" in r.data
     assert c.get("/pending").status_code == 302  # still anonymous
     r = c.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token.group(1)})
     assert r.status_code == 302 and c.get("/pending").status_code == 200

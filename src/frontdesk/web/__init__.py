@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, request
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from frontdesk.services import Services, build_services
 from frontdesk.settings import Settings
@@ -52,6 +52,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             response.headers.setdefault("Content-Security-Policy", CSP)
             response.headers.setdefault("X-Frame-Options", "DENY")
         return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Any:
+        # A stale or missing form token: say so plainly instead of a bare "400 Bad Request".
+        from flask import render_template, url_for
+
+        if request.path.startswith("/api/"):
+            return errors.error_response(400, "csrf", exc.description or "CSRF token missing")
+        back = url_for("auth.login") if request.path == "/login" else url_for("pages.pending")
+        return render_template("error.html", title="This form has expired",
+                               message="For your safety forms are only valid for a while. Reload the page and "
+                                       "try again.", back=back), 400
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

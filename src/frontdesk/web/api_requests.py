@@ -44,7 +44,9 @@ def list_help_requests() -> Any:
     q = queries.clean_query(request.args.get("q"))
     with _services().db.read() as s:
         views, total = queries.list_requests(s, status, q=q, page=page, per_page=per_page)
-    return jsonify({"items": [v.as_dict() for v in views], "page": page, "per_page": per_page, "total": total})
+    cap = queries.SEARCH_COUNT_CAP if q else queries.COUNT_CAP
+    return jsonify({"items": [v.as_dict() for v in views], "page": page, "per_page": per_page,
+                    "total": min(total, cap), "total_is_lower_bound": total > cap})
 
 
 @bp.get("/help-requests/<int:request_id>")

@@ -28,6 +28,10 @@ from frontdesk.text import clean, mask_phone
 
 QUEUE_CAP = 50
 PAGE_SIZE = 25
+# Counting every matching row of a 100k history costs more than the page itself; past these the pages
+# say "10,000+" (a search scans rows, so it stops counting sooner).
+COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1_000
 TRANSCRIPT_BEFORE = 4
 TRANSCRIPT_AFTER = 2
 TRANSCRIPT_WINDOW = timedelta(minutes=30)
@@ -96,8 +100,14 @@ def list_requests(
     )
     rows = list(s.scalars(select(HelpRequest).where(*where).order_by(*order)
                           .limit(per_page).offset((page - 1) * per_page)))
-    total = s.scalar(select(func.count()).select_from(HelpRequest).where(*where)) or 0
+    total = capped_count(s, where, SEARCH_COUNT_CAP if q else COUNT_CAP)
     return decorate(s, rows, transcript=transcript), total
+
+
+def capped_count(s: Session, where: list[Any], cap: int) -> int:
+    """How many requests match, counting at most `cap + 1` (a result above `cap` means "more than cap")."""
+    sub = select(HelpRequest.id).where(*where).limit(cap + 1).subquery()
+    return s.scalar(select(func.count()).select_from(sub)) or 0
 
 
 def count_pending(s: Session) -> int:

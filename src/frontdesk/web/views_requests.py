@@ -111,9 +111,12 @@ def _history(status: str) -> Any:
     page = page_number(request.args.get("page"))
     with _services().db.read() as s:
         views, total = queries.list_requests(s, status, q=q, outcome=outcome, page=page)
-    pages = max(1, -(-total // queries.PAGE_SIZE))
+    cap = queries.SEARCH_COUNT_CAP if q else queries.COUNT_CAP
+    capped = total > cap
+    pages = max(1, -(-min(total, cap) // queries.PAGE_SIZE))
     outcomes = ("answered", "late_answer") if status == RESOLVED else ("timeout", "closed")
-    return render_template("history.html", status=status, views=views, total=total, q=q, outcome=outcome,
+    return render_template("history.html", status=status, views=views, total=min(total, cap), capped=capped,
+                           q=q, outcome=outcome,
                            outcomes=outcomes, page=page, pages=pages, now=_services().clock.now())
 
 
