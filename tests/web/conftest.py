@@ -21,9 +21,9 @@ XSS = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
-def web_services(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
-    """Services on a fresh SQLite file with one supervisor."""
-    svc = build_services(make_settings(sqlite_url), clock=clock)
+def web_services(db_url: str, clock: FakeClock) -> Iterator[Services]:
+    """Services on a fresh database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), one supervisor."""
+    svc = build_services(make_settings(db_url), clock=clock)
     upgrade(svc.db)
     svc.accounts.create(EMAIL, PASSWORD, "Sam")
     yield svc

@@ -72,8 +72,8 @@ def test_knowledge_page_add_edit_archive_restore(client: FlaskClient, web_servic
     assert "would ask a supervisor" in client.get("/knowledge?q=helicopter+landing").get_data(as_text=True)
 
 
-def test_review_step_for_learned_answers(sqlite_url: str, clock) -> None:  # type: ignore[no-untyped-def]
-    svc = build_services(make_settings(sqlite_url, kb_review_required=True), clock=clock)
+def test_review_step_for_learned_answers(db_url: str, clock) -> None:  # type: ignore[no-untyped-def]
+    svc = build_services(make_settings(db_url, kb_review_required=True), clock=clock)
     upgrade(svc.db)
     svc.accounts.create(EMAIL, PASSWORD)
     app = create_app(services=svc)

@@ -164,8 +164,22 @@
     setLive("off", "Live updates unavailable: reload to refresh");
     return;
   }
-  var source = new EventSource(queue.dataset.eventsUrl);
-  source.addEventListener("update", onUpdate);
-  source.onopen = function () { setLive("live", "Live"); };
-  source.onerror = function () { setLive("reconnecting", "Reconnecting…"); };
+  // EventSource retries by itself after network errors, but gives up for good on an HTTP error (for
+  // example a session that expired); then check the session and open a new stream.
+  function connect() {
+    var source = new EventSource(queue.dataset.eventsUrl);
+    source.addEventListener("update", onUpdate);
+    source.onopen = function () { setLive("live", "Live"); };
+    source.onerror = function () {
+      setLive("reconnecting", "Reconnecting…");
+      if (source.readyState !== EventSource.CLOSED) return;
+      window.setTimeout(function () {
+        fetch(queue.dataset.cardsUrl + "?ids=", { credentials: "same-origin" }).then(function (res) {
+          if (res.redirected) window.location.assign(res.url);
+          else connect();
+        }).catch(function () { window.setTimeout(connect, 5000); });
+      }, 3000);
+    };
+  }
+  connect();
 })();
