@@ -94,7 +94,8 @@ def pending_cards() -> Any:
 @login_required
 def events() -> Response:
     """Server-sent events: `{messages: [{id, action}]}` for every help-request change, from any process."""
-    header = request.headers.get("Last-Event-ID", "")
+    # EventSource resends the last id itself after a network error; a new stream passes it in the URL.
+    header = request.headers.get("Last-Event-ID") or request.args.get("last_event_id", "")
     last = int(header) if header.isdigit() and len(header) < 19 else None
     disconnected = request.environ.get("waitress.client_disconnected")
     stream = sse_stream(live_feed(), last, disconnected=disconnected)

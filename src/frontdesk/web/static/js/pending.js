@@ -166,9 +166,14 @@
   }
   // EventSource retries by itself after network errors, but gives up for good on an HTTP error (for
   // example a session that expired); then check the session and open a new stream.
+  var lastEventId = "";
   function connect() {
-    var source = new EventSource(queue.dataset.eventsUrl);
-    source.addEventListener("update", onUpdate);
+    var url = queue.dataset.eventsUrl + (lastEventId ? "?last_event_id=" + encodeURIComponent(lastEventId) : "");
+    var source = new EventSource(url);
+    source.addEventListener("update", function (ev) {
+      if (ev.lastEventId) lastEventId = ev.lastEventId;
+      onUpdate(ev);
+    });
     source.onopen = function () { setLive("live", "Live"); };
     source.onerror = function () {
       setLive("reconnecting", "Reconnecting…");
