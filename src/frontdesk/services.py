@@ -10,6 +10,7 @@ from frontdesk.clock import Clock, SystemClock
 from frontdesk.db import Database
 from frontdesk.knowledge.store import KnowledgeBase
 from frontdesk.lifecycle import HelpDesk
+from frontdesk.notifications import Dispatcher, send_reminders
 from frontdesk.settings import Settings
 from frontdesk.signals import Signals
 from frontdesk.workers import PeriodicWorker
@@ -28,12 +29,21 @@ class Services:
     knowledge: KnowledgeBase
     desk: HelpDesk
     accounts: Accounts
+    dispatcher: Dispatcher
     workers: list[PeriodicWorker] = field(default_factory=list)
 
     def start_workers(self) -> None:
-        """Start the background loops of `serve`: timeout sweeper (and the others registered)."""
+        """Start the background loops of `serve`: timeout sweeper, outbox dispatcher, supervisor reminders."""
         sweeper = PeriodicWorker("sweeper", self.desk.sweep, self.settings.sweep_interval_seconds)
-        self.workers.append(sweeper)
+        dispatcher = PeriodicWorker("dispatcher", self.dispatcher.drain, self.settings.dispatch_interval_seconds)
+        # A new follow-up row wakes the dispatcher at once instead of at its next tick.
+        self.signals.subscribe("followup", dispatcher.wake)
+        reminder = PeriodicWorker(
+            "reminder",
+            lambda: send_reminders(self.db, self.clock, self.settings, self.signals),
+            self.settings.sweep_interval_seconds,
+        )
+        self.workers.extend([sweeper, dispatcher, reminder])
         for worker in self.workers:
             worker.start()
         log.info("background workers started: %s", ", ".join(w.name for w in self.workers))
@@ -43,6 +53,7 @@ class Services:
         for worker in self.workers:
             worker.stop()
         self.workers.clear()
+        self.dispatcher.close()
         self.db.dispose()
 
 
@@ -53,5 +64,6 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     signals = Signals()
     knowledge = KnowledgeBase(db, clock, review_required=settings.kb_review_required)
     desk = HelpDesk(db, clock, settings, signals, same_question=knowledge.same_question, learner=knowledge.learn)
+    dispatcher = Dispatcher(db, clock, settings, signals)
     return Services(settings=settings, db=db, clock=clock, signals=signals, knowledge=knowledge, desk=desk,
-                    accounts=Accounts(db, clock))
+                    accounts=Accounts(db, clock), dispatcher=dispatcher)

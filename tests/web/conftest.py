@@ -9,12 +9,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import make_settings
 from frontdesk.clock import FakeClock
 from frontdesk.migrate import upgrade
 from frontdesk.models import Call, TranscriptLine
 from frontdesk.services import Services, build_services
 from frontdesk.web import create_app
+from tests.conftest import make_settings
 
 EMAIL, PASSWORD = "sup@example.com", "correct-horse-battery-9"
 XSS = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'

@@ -8,7 +8,7 @@ import re
 import pytest
 from flask import Flask
 
-from web.conftest import EMAIL, PASSWORD
+from tests.web.conftest import EMAIL, PASSWORD
 
 # The only routes meant for people who are not logged in supervisors.
 PUBLIC_ENDPOINTS = {"auth.login", "static", "healthz", "openapi.openapi", "auth_api.issue_token"}
@@ -103,8 +103,8 @@ def test_logout_ends_the_session(client) -> None:  # type: ignore[no-untyped-def
 
 
 def test_session_cookie_flags(web_services) -> None:  # type: ignore[no-untyped-def]
-    from conftest import make_settings
     from frontdesk.web import create_app
+    from tests.conftest import make_settings
 
     prod = create_app(make_settings(web_services.settings.database_url, env="production"), services=web_services)
     prod.config["WTF_CSRF_ENABLED"] = False

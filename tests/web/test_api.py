@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from flask import Flask
 
 from frontdesk.demo import seed_demo
 from frontdesk.services import Services
-from web.conftest import escalate
+from tests.web.conftest import escalate
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -104,8 +105,8 @@ def test_openapi_documents_the_whole_contract(app: Flask) -> None:
                          ("/followups", "get"), ("/profile", "get"), ("/profile", "put"), ("/openapi.json", "get")]:
         assert method in paths.get(path, {}), (path, method)
     # Every route this app serves under /api/v1 is documented.
-    served = {rule.rule.replace("/api/v1", "", 1).replace("<int:", "{").replace(">", "}").replace("request_id", "id")
-              .replace("entry_id", "id") for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")}
+    served = {re.sub(r"<(?:\w+:)?\w+>", "{id}", rule.rule.replace("/api/v1", "", 1))
+              for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")}
     assert served <= set(paths), served - set(paths)
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_settings
 from frontdesk.demo import seed_demo
 from frontdesk.migrate import upgrade
 from frontdesk.services import Services, build_services
 from frontdesk.web import create_app
-from web.conftest import EMAIL, PASSWORD, escalate
+from tests.conftest import make_settings
+from tests.web.conftest import EMAIL, PASSWORD, escalate
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]

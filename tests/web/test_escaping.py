@@ -7,7 +7,7 @@ import html
 from flask.testing import FlaskClient
 
 from frontdesk.services import Services
-from web.conftest import XSS, escalate
+from tests.web.conftest import XSS, escalate
 
 QUESTION = f"Do you do {XSS} treatments?"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from conftest import make_settings
 from frontdesk.migrate import upgrade
 from frontdesk.models import BusinessProfile, Event, KnowledgeEntry
 from frontdesk.services import Services, build_services
 from frontdesk.web import create_app
-from web.conftest import EMAIL, PASSWORD, escalate
+from tests.conftest import make_settings
+from tests.web.conftest import EMAIL, PASSWORD, escalate
 
 
 def test_history_filters_search_and_pages(client: FlaskClient, web_services: Services) -> None:

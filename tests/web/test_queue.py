@@ -12,7 +12,7 @@ from sqlalchemy import select
 from frontdesk.demo import seed_demo
 from frontdesk.models import HelpRequest, KnowledgeEntry
 from frontdesk.services import Services, build_services
-from web.conftest import EMAIL, escalate, start_call
+from tests.web.conftest import EMAIL, escalate, start_call
 
 
 def test_card_shows_what_a_supervisor_needs(client: FlaskClient, web_services: Services) -> None:

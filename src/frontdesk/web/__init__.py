@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from frontdesk.services import Services, build_services
 from frontdesk.settings import Settings
@@ -22,11 +23,20 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 
 
+class BoundedInt(IntegerConverter):
+    """`<int:id>` that only matches ids a database INTEGER can hold, so a huge id is a 404, not a driver error."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the dashboard + API app. Pass `services` to share them (tests, `serve`)."""
     settings = settings or (services.settings if services else Settings())  # type: ignore[call-arg]
     services = services or build_services(settings)
     app = Flask(__name__)
+    app.url_map.converters["int"] = BoundedInt  # before any route is added
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=256 * 1024,
@@ -64,6 +74,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return render_template("error.html", title="This form has expired",
                                message="For your safety forms are only valid for a while. Reload the page and "
                                        "try again.", back=back), 400
+    # Notifications' blueprints: follow-ups API and re-send, Prometheus metrics.
+    from frontdesk.web import api_followups, metrics
+
+    app.register_blueprint(metrics.bp)
+    api_followups.register(app, csrf)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -159,6 +159,8 @@ def document() -> dict[str, Any]:
             "/followups": {"get": _op("Follow-ups (alerts and caller messages) and their delivery", _json(
                 {"type": "object", "properties": {"items": {"type": "array", "items": _ref("Followup")}}}),
                 params=[_q("help_request_id", "only this request's follow-ups", {"type": "integer"})])},
+            "/followups/{id}/resend": {"post": _op("Queue a new attempt of a sent, failed or dead follow-up",
+                                                   _json(_ref("Followup")), params=[_path_id()], extra=CONFLICT)},
             "/openapi.json": {"get": _op("This document", _json({"type": "object"}), auth=False)},
         },
     }
