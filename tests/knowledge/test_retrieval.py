@@ -200,6 +200,7 @@ def test_same_question(salon_index_minilm: KnowledgeIndex) -> None:
     assert not same("", "anything")
     assert not same("Question 1 about dyes?", "Question 2 about dyes?")
     assert not same("table for two tonight?", "table for four tonight?")
+    assert not same("round0 question 7 about a treatment", "round1 question 7 about a treatment")
 
 
 def test_default_embedder_falls_back_when_weights_are_tampered(monkeypatch: pytest.MonkeyPatch) -> None:

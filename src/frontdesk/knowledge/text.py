@@ -123,5 +123,6 @@ _NUMBER_WORDS = frozenset(
 
 
 def numbers(text: str) -> frozenset[str]:
-    """Digits and number words in a text ("Question 1" and "Question 2" are different)."""
-    return frozenset(w for w in words(text) if w.isdigit() or w in _NUMBER_WORDS)
+    """Numbers, number words and codes with digits ("4pm", "b12"): "Question 1" and
+    "Question 2" are different questions, however similar the rest."""
+    return frozenset(w for w in words(text) if w in _NUMBER_WORDS or any(c.isdigit() for c in w))
