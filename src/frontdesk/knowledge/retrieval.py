@@ -210,6 +210,10 @@ class KnowledgeIndex:
         g = self.gate
         if negatives and max(float(v @ qv) for v in negatives) >= max(NEGATIVE_SIM, feats["s1"]):
             return False, "close to a question a supervisor said this entry does not answer"
+        asked = {w.rstrip("s") for w in content_words(query)}
+        if asked and asked == {w.rstrip("s") for w in content_words(best.question)} and feats["s1"] >= g.min_s1:
+            # The caller asked the entry's own question in other filler words: nothing is left uncovered.
+            return True, "same question as the entry"
         clash = conflicting_word(content_words(query), entry_text(best.question, best.answer))
         if clash is not None:
             return False, f"the question asks about '{clash}', which the best entry does not cover"
