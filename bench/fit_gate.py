@@ -55,10 +55,17 @@ def figures(rows, p, thr):
 
 
 def pick_threshold(rows, p, max_false, max_wrong=0.01):
+    """Lowest cut-off with pooled wrong <= max_wrong and false <= max_false on EVERY business.
+
+    Per-business false limits (not pooled) so one business full of near misses is not averaged away.
+    """
+    sets = sorted({r["set"] for r in rows})
     best = 1.0
     for thr in np.linspace(0.99, 0.05, 95):
         c, w, f = figures(rows, p, thr)
-        if f <= max_false and w <= max_wrong:
+        worst_false = max(figures([r for r in rows if r["set"] == s],
+                                  p[[i for i, r in enumerate(rows) if r["set"] == s]], thr)[2] for s in sets)
+        if worst_false <= max_false and w <= max_wrong:
             best = thr
         else:
             break
