@@ -24,7 +24,7 @@ from fit_gate import fit  # noqa: E402
 
 from frontdesk.knowledge.embedding import MiniLMEmbedder, WordLlamaEmbedder, get_word_embedder  # noqa: E402
 from frontdesk.knowledge.evaluation import load_eval  # noqa: E402
-from frontdesk.knowledge.gate import FEATURES, WordCoverage, gate_features, specificity  # noqa: E402
+from frontdesk.knowledge.gate import FEATURES, WordCoverage, gate_features  # noqa: E402
 from frontdesk.knowledge.retrieval import entry_text  # noqa: E402
 from frontdesk.knowledge.text import conflicting_word, content_words  # noqa: E402
 
