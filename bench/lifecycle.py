@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `frontdesk` sets it
 import statistics
 import tempfile
 import time

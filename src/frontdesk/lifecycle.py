@@ -103,15 +103,25 @@ _SELECT_PENDING = (
     .order_by(_REQUESTS.c.id.desc())
     .limit(200)
 )
+_ANY_PENDING = select(_REQUESTS.c.id).where(_REQUESTS.c.status == PENDING).limit(1)
 _SELECT_PENDING_BY_KEY = select(_REQUESTS.c.id).where(
     _REQUESTS.c.status == PENDING, _REQUESTS.c.normalized_question == bindparam("key")
 )
 _SELECT_WAITER = select(_WAITERS.c.id).where(
     _WAITERS.c.help_request_id == bindparam("rid"), _WAITERS.c.call_id == bindparam("call_id")
 )
-_TRANSITION = (
+_TRANSITION_WHERE = (_REQUESTS.c.id == bindparam("rid"), _REQUESTS.c.status == bindparam("src"))
+_RESOLVE = (
     update(_REQUESTS)
-    .where(_REQUESTS.c.id == bindparam("rid"), _REQUESTS.c.status == bindparam("src"))
+    .where(*_TRANSITION_WHERE)
+    .values(status=bindparam("dst"), outcome=bindparam("outcome"), resolved_at=bindparam("now"),
+            answer=bindparam("answer"), answered_by=bindparam("by"))
+    .returning(_REQUESTS.c.question)
+)
+_END = (
+    update(_REQUESTS)
+    .where(*_TRANSITION_WHERE)
+    .values(status=bindparam("dst"), outcome=bindparam("outcome"), ended_at=bindparam("now"))
     .returning(_REQUESTS.c.question)
 )
 
@@ -153,11 +163,13 @@ class HelpDesk:
         signals: Signals | None = None,
         same_question: SameQuestionFinder | None = None,
         learner: Learner | None = None,
+        prepare_question: Callable[[str], None] | None = None,
     ) -> None:
         self.db, self.clock, self.settings = db, clock, settings
         self.signals = signals or Signals()
         self.same_question = same_question
         self.learner = learner
+        self.prepare_question = prepare_question
         dialect_insert = sqlite_insert if db.is_sqlite else pg_insert
         # A second caller asking the same pending question hits the partial unique index: join instead.
         self._insert_request = (
@@ -175,11 +187,17 @@ class HelpDesk:
         key = normalize_question(question)
         if not key:
             raise InvalidInput("the question is empty")
+        if self.prepare_question is not None and self._any_pending():
+            self.prepare_question(question)  # slow work (embedding) before the write lock is taken
         result = self._escalate_once(question, key, call_id, clean(caller_phone, 40), clean(caller_name, 200))
         self.signals.publish("help_request", id=result.request_id, action="escalated")
         if not result.joined_existing:
             self.signals.publish("followup")
         return result
+
+    def _any_pending(self) -> bool:
+        with self.db.engine.connect() as conn:
+            return conn.execute(_ANY_PENDING).first() is not None
 
     def _escalate_once(self, question: str, key: str, call_id: str | None, phone: str, name: str) -> Escalation:
         now = self.clock.now()
@@ -250,11 +268,11 @@ class HelpDesk:
         now = self.clock.now()
         with self.db.write() as s:
             outcome = "answered"
-            question = self._transition(s, request_id, PENDING, RESOLVED, now, outcome, answer=answer, answered_by=by)
+            question = self._transition(s, request_id, PENDING, RESOLVED, now, outcome, answer=answer, by=by)
             if question is None:
                 outcome = "late_answer"
                 question = self._transition(
-                    s, request_id, UNRESOLVED, RESOLVED, now, outcome, answer=answer, answered_by=by
+                    s, request_id, UNRESOLVED, RESOLVED, now, outcome, answer=answer, by=by
                 )
                 if question is None:
                     self._raise_for(s, request_id, "answer")
@@ -295,10 +313,8 @@ class HelpDesk:
         s: Session, request_id: int, src: str, dst: str, now: datetime, outcome: str, **values: Any
     ) -> str | None:
         """One conditional UPDATE; returns the request's question when this call won the transition."""
-        stamp = {"resolved_at": now} if dst == RESOLVED else {"ended_at": now}
-        return s.execute(
-            _TRANSITION.values(status=dst, outcome=outcome, **stamp, **values), {"rid": request_id, "src": src}
-        ).scalar()
+        params = {"rid": request_id, "src": src, "dst": dst, "outcome": outcome, "now": now, **values}
+        return s.execute(_RESOLVE if dst == RESOLVED else _END, params).scalar()
 
     @staticmethod
     def _raise_for(s: Session, request_id: int, verb: str) -> None:

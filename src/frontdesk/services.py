@@ -63,7 +63,8 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     db = db or Database(settings.database_url)
     signals = Signals()
     knowledge = KnowledgeBase(db, clock, review_required=settings.kb_review_required)
-    desk = HelpDesk(db, clock, settings, signals, same_question=knowledge.same_question, learner=knowledge.learn)
+    desk = HelpDesk(db, clock, settings, signals, same_question=knowledge.same_question, learner=knowledge.learn,
+                    prepare_question=knowledge.prepare_question)
     dispatcher = Dispatcher(db, clock, settings, signals)
     return Services(settings=settings, db=db, clock=clock, signals=signals, knowledge=knowledge, desk=desk,
                     accounts=Accounts(db, clock), dispatcher=dispatcher)

@@ -185,6 +185,11 @@ class LiveIndex:
             self._qcache.popitem(last=False)
         return np.stack([self._qcache[t] for t in texts])
 
+    def warm(self, texts: list[str]) -> None:
+        """Embed question texts into the cache ahead of `same_question`."""
+        with self._lock:
+            self._qvecs(texts)
+
     def same_question(self, question: str, pending: list[tuple[int, str]]) -> int | None:
         """The id of the pending request asking the same thing as ``question``, if any."""
         if not pending or not question.strip():

@@ -87,6 +87,11 @@ class KnowledgeBase:
         res = simple.search(clean(query, MAX_Q), [(r.id, r.question, r.answer) for r in rows], k=k)
         return SearchResult(res.matches, res.answerable, res.best, res.reason)  # type: ignore[arg-type]
 
+    def prepare_question(self, question: str) -> None:
+        """Embed a new question before the escalation transaction, so grouping inside it is cheap."""
+        if self._semantic_ok():
+            self.index.warm([clean(question, MAX_Q)])
+
     def same_question(self, question: str, pending: list[tuple[int, str]]) -> int | None:
         """The id of a pending request asking the same thing as `question`, if any."""
         if self._semantic_ok():
@@ -163,8 +168,10 @@ class KnowledgeBase:
     def learn(self, session: Session, request: Answered, question: str, by: str, now: datetime) -> int:
         """Learn a supervisor's answer (lifecycle hook, inside the answer's transaction)."""
         status = "pending_review" if self.review_required else SERVED
+        # No embedding here: it would hold the write lock for a model forward pass. The live index
+        # embeds rows without a vector at its next refresh (<= 0.5 s) and stores the vector.
         entry = self.add(session, question, request.answer, source="learned", by=by, now=now,
-                         status=status, source_request_id=request.id)
+                         status=status, source_request_id=request.id, vector=(None, None))
         return entry.id
 
     def update(self, entry_id: int, *, by: str, question: str | None = None, answer: str | None = None,
