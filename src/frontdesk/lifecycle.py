@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, insert, literal, select, text, update
+from sqlalchemy import DateTime, Insert, String, bindparam, cast, insert, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -103,6 +103,25 @@ _SELECT_PENDING = (
     .order_by(_REQUESTS.c.id.desc())
     .limit(200)
 )
+
+
+def _build_timeout_events(postgres: bool) -> Insert:
+    """One `timeout` event per swept request, set-based."""
+    return insert(_EVENTS).from_select(
+        ["help_request_id", "entity", "entity_id", "action", "actor", "at", "details"],
+        select(
+            _REQUESTS.c.id,
+            literal("help_request"),
+            cast(_REQUESTS.c.id, String),
+            literal("timeout"),
+            literal("sweeper"),
+            bindparam("now", type_=DateTime),
+            literal({}, type_=_EVENTS.c.details.type),
+        ).where(outbox.ids_filter(_REQUESTS.c.id, postgres)),
+    )
+
+
+_TIMEOUT_EVENTS = {pg: _build_timeout_events(pg) for pg in (False, True)}
 _ANY_PENDING = select(_REQUESTS.c.id).where(_REQUESTS.c.status == PENDING).limit(1)
 _SELECT_PENDING_BY_KEY = select(_REQUESTS.c.id).where(
     _REQUESTS.c.status == PENDING, _REQUESTS.c.normalized_question == bindparam("key")
@@ -336,22 +355,9 @@ class HelpDesk:
                     .returning(_REQUESTS.c.id)
                 )
             )
-            for start in range(0, len(ids), outbox.CHUNK):
-                chunk = ids[start : start + outbox.CHUNK]
-                s.execute(
-                    insert(_EVENTS).from_select(
-                        ["help_request_id", "entity", "entity_id", "action", "actor", "at", "details"],
-                        select(
-                            _REQUESTS.c.id,
-                            literal("help_request"),
-                            cast(_REQUESTS.c.id, String),
-                            literal("timeout"),
-                            literal("sweeper"),
-                            literal(now),
-                            literal({}, type_=_EVENTS.c.details.type),
-                        ).where(_REQUESTS.c.id.in_(chunk)),
-                    )
-                )
+            postgres = not self.db.is_sqlite
+            for chunk in outbox.id_chunks(ids, postgres):
+                s.execute(_TIMEOUT_EVENTS[postgres], {"now": now, "ids": chunk})
             outbox.enqueue_caller_followups(s, ids, outbox.CALLER_TIMEOUT, self.settings, now)
         if ids:
             log.info("sweep: %d help request(s) timed out", len(ids))
