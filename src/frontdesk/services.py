@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from frontdesk.accounts import Accounts
+from frontdesk.calls import CallStore
 from frontdesk.clock import Clock, SystemClock
 from frontdesk.db import Database
 from frontdesk.knowledge.store import KnowledgeBase
@@ -13,6 +16,9 @@ from frontdesk.lifecycle import HelpDesk
 from frontdesk.settings import Settings
 from frontdesk.signals import Signals
 from frontdesk.workers import PeriodicWorker
+
+if TYPE_CHECKING:
+    from frontdesk.agent.hub import CallHub
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +34,43 @@ class Services:
     knowledge: KnowledgeBase
     desk: HelpDesk
     accounts: Accounts
+    calls: CallStore
     workers: list[PeriodicWorker] = field(default_factory=list)
+    _hub: CallHub | None = None
+    _hub_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def call_hub(self) -> CallHub:
+        """The text-call hub of this process, started on first use (LiveKit is imported only then)."""
+        with self._hub_lock:
+            if self._hub is None:
+                from frontdesk.agent.hub import CallHub
+
+                self._hub = CallHub(self)
+                self._hub.start()
+            return self._hub
 
     def start_workers(self) -> None:
         """Start the background loops of `serve`: timeout sweeper (and the others registered)."""
         sweeper = PeriodicWorker("sweeper", self.desk.sweep, self.settings.sweep_interval_seconds)
         self.workers.append(sweeper)
+        ended = self.calls.end_orphans()
+        if ended:
+            log.info("ended %d text call(s) whose hub is gone", ended)
+        if self.settings.calls_api_enabled:
+            self.call_hub()
         for worker in self.workers:
             worker.start()
         log.info("background workers started: %s", ", ".join(w.name for w in self.workers))
 
     def stop(self) -> None:
-        """Stop the workers and close database connections."""
+        """Stop the workers and the call hub, and close database connections."""
         for worker in self.workers:
             worker.stop()
         self.workers.clear()
+        with self._hub_lock:
+            hub, self._hub = self._hub, None
+        if hub is not None:
+            hub.stop()
         self.db.dispose()
 
 
@@ -54,4 +82,4 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     knowledge = KnowledgeBase(db, clock, review_required=settings.kb_review_required)
     desk = HelpDesk(db, clock, settings, signals, same_question=knowledge.same_question, learner=knowledge.learn)
     return Services(settings=settings, db=db, clock=clock, signals=signals, knowledge=knowledge, desk=desk,
-                    accounts=Accounts(db, clock))
+                    accounts=Accounts(db, clock), calls=CallStore(db, clock, settings))
