@@ -21,7 +21,15 @@ from frontdesk import outbox
 from frontdesk.clock import Clock
 from frontdesk.db import Database
 from frontdesk.lifecycle import InvalidInput, NotFound
-from frontdesk.models import BusinessProfile, Call, Caller, Followup, HelpRequest, HelpRequestCaller, TranscriptLine
+from frontdesk.models import (
+    BusinessProfile,
+    Call,
+    Caller,
+    Followup,
+    HelpRequest,
+    HelpRequestCaller,
+    TranscriptLine,
+)
 from frontdesk.settings import Settings
 from frontdesk.text import clean, mask_phone, valid_phone
 

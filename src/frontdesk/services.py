@@ -39,6 +39,11 @@ class Services:
     _hub: CallHub | None = None
     _hub_lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def running_hub(self) -> CallHub | None:
+        """The hub if it has been started in this process, else None (never starts it)."""
+        return self._hub
+
     def call_hub(self) -> CallHub:
         """The text-call hub of this process, started on first use (LiveKit is imported only then)."""
         with self._hub_lock:

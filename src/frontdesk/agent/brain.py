@@ -19,9 +19,9 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConn
 from frontdesk.text import clean
 
 _WORDS = re.compile(r"[a-z']+")
-_GREETING = frozenset("hi hello hey hiya howdy good morning afternoon evening there yo".split())
-_THANKS = frozenset("thanks thank you so much very great ok okay cool perfect awesome".split())
-_BYE = frozenset("bye goodbye good that's thats all it for now see ya later cheers have a nice day".split())
+_GREETING = frozenset(["hi", "hello", "hey", "hiya", "howdy", "good", "morning", "afternoon", "evening", "there", "yo"])
+_THANKS = frozenset(["thanks", "thank", "you", "so", "much", "very", "great", "ok", "okay", "cool", "perfect", "awesome"])
+_BYE = frozenset(["bye", "goodbye", "good", "that's", "thats", "all", "it", "for", "now", "see", "ya", "later", "cheers", "have", "a", "nice", "day"])
 _HUMAN = re.compile(
     r"\b(speak|talk|transfer|connect)\b.*\b(person|human|someone|somebody|manager|owner|staff|agent|real)\b"
     r"|\b(real|live) (person|human)\b|\bhuman being\b",

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from livekit.agents import AgentSession, llm
+from livekit.agents.voice.run_result import RunResult
 
 from frontdesk.agent.profile import load_profile
 from frontdesk.agent.receptionist import CallState, Receptionist
 from frontdesk.agent.session import make_llm, record_transcript
 from frontdesk.calls import hub_holder_id
-from frontdesk.lifecycle import Conflict, NotFound
+from frontdesk.lifecycle import Conflict
 from frontdesk.text import clean
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ class CallHub:
         async with live.lock:
             live.last_active = self._now()
             live.state.turn_help_request_id = None
-            result = await live.session.run(user_input=text)
+            result: RunResult[None] = await live.session.run(user_input=text)
             replies = [
                 ev.item.text_content or ""
                 for ev in result.events

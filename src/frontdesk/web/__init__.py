@@ -32,6 +32,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     errors.register(app)
     csrf.init_app(app)
     # Blueprints. API blueprints under /api/v1 authenticate by bearer token and are CSRF-exempt.
+    from frontdesk.web import api_calls, call_page
+
+    app.register_blueprint(api_calls.bp)
+    csrf.exempt(api_calls.bp)
+    app.register_blueprint(call_page.bp)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
