@@ -134,7 +134,7 @@ async def run_voice_call(ctx: JobContext, services: Services, plugins: VoicePlug
     phone, name = caller_identity(participant, ctx.job.metadata)
     call = await asyncio.to_thread(
         services.calls.start, channel="voice", holder=f"job:{ctx.job.id}", caller_phone=phone,
-        caller_name=name, room_name=ctx.room.name,
+        caller_name=name, room_name=ctx.room.name or ctx.job.room.name,
     )
     profile = await asyncio.to_thread(load_profile, services.db)
     state = CallState(services=services, call_id=call.id, profile=profile, caller_phone=call.caller_phone,
