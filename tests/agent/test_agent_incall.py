@@ -3,6 +3,8 @@ through the database, said once; a caller who hung up gets it by text instead.""
 
 from __future__ import annotations
 
+import socket
+
 from agent_helpers import wait_until
 from sqlalchemy import select
 
@@ -82,7 +84,7 @@ def test_a_row_is_claimed_once_even_with_two_holders(salon: Services) -> None:
 
 def test_hub_heartbeat_and_orphaned_calls_ended_on_start(salon: Services, clock: FakeClock) -> None:
     ghost = salon.calls.start(channel="text", holder="hub:some-host:1", caller_phone="+15550007777")
-    mine_dead = salon.calls.start(channel="text", holder="hub:%s:999999999" % __import__("socket").gethostname())
+    mine_dead = salon.calls.start(channel="text", holder=f"hub:{socket.gethostname()}:999999999")
     voice = salon.calls.start(channel="voice", holder="job:abc")
     clock.advance(outbox.HEARTBEAT_GRACE_SECONDS + 1)
     assert salon.calls.end_orphans() == 2
