@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,7 +21,7 @@ from livekit.agents.voice.run_result import RunResult
 
 from frontdesk.agent.profile import load_profile
 from frontdesk.agent.receptionist import CallState, Receptionist
-from frontdesk.agent.session import make_llm, record_transcript
+from frontdesk.agent.session import InlineExecutor, flush, make_llm, record_transcript, run_db
 from frontdesk.calls import hub_holder_id
 from frontdesk.lifecycle import Conflict
 from frontdesk.text import clean
@@ -34,6 +35,18 @@ T = TypeVar("T")
 POLL_SECONDS = 0.1
 BEAT_SECONDS = 2.0
 TURN_TIMEOUT_SECONDS = 20.0
+
+
+def tune_gc() -> None:
+    """Keep garbage-collection pauses off the turn path.
+
+    Each live session holds thousands of objects; with the default thresholds a full collection
+    (hundreds of ms with 100 calls) stalls every call on the hub's loop. Freezing what exists at
+    start-up (modules, app, services) and collecting the young generation less often fixes that.
+    """
+    gc.freeze()
+    first, second, third = gc.get_threshold()
+    gc.set_threshold(max(first, 20_000), max(second, 20), max(third, 50))
 
 
 @dataclass(frozen=True)
@@ -63,10 +76,11 @@ class _Live:
 class CallHub:
     """Hosts live text calls in one event-loop thread."""
 
-    def __init__(self, services: Services, holder: str | None = None, brain: llm.LLM | None = None) -> None:
+    def __init__(self, services: Services, holder: str | None = None,
+                 brain_factory: Callable[[], llm.LLM] | None = None) -> None:
         self.services = services
         self.holder = holder or hub_holder_id()
-        self._brain = brain
+        self._brain_factory = brain_factory
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._calls: dict[str, _Live] = {}
@@ -74,6 +88,9 @@ class CallHub:
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Any = None
+        # Database work runs inline on the loop thread: it is sub-millisecond, keeps transcript
+        # lines in order, and avoids GIL hand-offs with a worker thread.
+        self._db = InlineExecutor()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -95,6 +112,7 @@ class CallHub:
         self._thread.start()
         ready.wait(10)
         self._unsubscribe = self.services.signals.subscribe("followup", self._on_signal)
+        tune_gc()
         log.info("text-call hub %s started", self.holder)
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -151,25 +169,26 @@ class CallHub:
     # -- on the loop ----------------------------------------------------------------------------
     async def _start_call(self, caller_phone: str, caller_name: str) -> StartedCall:
         svc = self.services
-        call = await asyncio.to_thread(
-            svc.calls.start, channel="text", holder=self.holder, caller_phone=caller_phone, caller_name=caller_name
-        )
-        profile = await asyncio.to_thread(load_profile, svc.db)
+        call = await run_db(self._db, lambda: svc.calls.start(
+            channel="text", holder=self.holder, caller_phone=caller_phone, caller_name=caller_name))
+        profile = await run_db(self._db, load_profile, svc.db)
         state = CallState(services=svc, call_id=call.id, profile=profile, caller_phone=call.caller_phone,
-                          caller_name=call.caller_name)
-        if self._brain is None:
-            self._brain = make_llm(svc.settings)
+                          caller_name=call.caller_name, db_executor=self._db)
+        # One LLM object per call: sessions subscribe to their LLM's metrics events, so a shared
+        # instance would make every turn notify every live call (quadratic with the number of calls).
+        model = self._brain_factory() if self._brain_factory else make_llm(svc.settings)
         session: AgentSession[CallState] = AgentSession(
-            llm=self._brain, vad=None, turn_handling={"turn_detection": None}, userdata=state,
+            llm=model, vad=None, turn_handling={"turn_detection": None}, userdata=state,
             user_away_timeout=None,
         )
-        record_transcript(session, svc.calls, call.id)
+        record_transcript(session, svc.calls, call.id, self._db)
         await session.start(Receptionist(state))
         live = _Live(session, state, last_active=self._now())
         self._calls[call.id] = live
         greeting = profile.greeting()
         async with live.lock:
             await session.say(greeting)
+            await flush(self._db)
         return StartedCall(call.id, greeting)
 
     async def _send(self, call_id: str, text: str) -> Turn:
@@ -187,10 +206,11 @@ class CallHub:
                 for ev in result.events
                 if ev.type == "message" and ev.item.role == "assistant"
             ]
+            await flush(self._db)  # the transcript is complete when the reply is returned
             return Turn(" ".join(r for r in replies if r), live.state.turn_help_request_id)
 
     async def _raise_not_held(self, call_id: str) -> None:
-        call = await asyncio.to_thread(self.services.calls.get, call_id)  # NotFound for unknown ids
+        call = await run_db(self._db, self.services.calls.get, call_id)  # NotFound for unknown ids
         if call.status != "live":
             raise Conflict("this call has ended", status=call.status)
         raise Conflict("this call is not served by this server", status=call.status)
@@ -200,7 +220,7 @@ class CallHub:
         if live is not None:
             with contextlib.suppress(Exception):
                 await live.session.aclose()
-        ended = await asyncio.to_thread(self.services.calls.end, call_id, reason)
+        ended = await run_db(self._db, self.services.calls.end, call_id, reason)
         return live is not None or ended
 
     def touch(self, call_id: str) -> None:
@@ -222,7 +242,7 @@ class CallHub:
             if not self._calls:
                 continue
             try:
-                rows = await asyncio.to_thread(self.services.calls.queued_in_call, list(self._calls))
+                rows = await run_db(self._db, self.services.calls.queued_in_call, list(self._calls))
             except Exception:
                 log.exception("in-call poll failed; retrying")
                 continue
@@ -239,11 +259,12 @@ class CallHub:
             async with live.lock:
                 if self._calls.get(call_id) is not live:
                     return
-                message = await asyncio.to_thread(self.services.calls.claim_in_call, followup_id)
+                message = await run_db(self._db, self.services.calls.claim_in_call, followup_id)
                 if message is None:
                     return
                 await live.session.wait_for_idle()
                 await live.session.say(message.text)
+                await flush(self._db)
             log.info("in-call %s delivered to call %s", message.kind, call_id)
         except Exception:
             log.exception("in-call delivery of follow-up %s failed", followup_id)
@@ -259,6 +280,6 @@ class CallHub:
                 for call_id, live in list(self._calls.items()):
                     if idle_limit and now - live.last_active > idle_limit and not live.lock.locked():
                         await self._end(call_id, "idle")
-                await asyncio.to_thread(self.services.calls.beat, list(self._calls), self.holder)
+                await run_db(self._db, self.services.calls.beat, list(self._calls), self.holder)
             except Exception:
                 log.exception("call heartbeat failed; retrying")

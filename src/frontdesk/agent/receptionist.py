@@ -6,15 +6,16 @@ contact details; request ids, states and deadlines are decided in code (DESIGN i
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from livekit.agents import Agent, RunContext, ToolError, function_tool
 
 from frontdesk.agent.profile import ProfileView
+from frontdesk.agent.session import run_db
 from frontdesk.knowledge.simple import content_words
 from frontdesk.lifecycle import MAX_QUESTION_CHARS, LifecycleError
 from frontdesk.text import clean, mask_phone, normalize_question, valid_phone
@@ -39,6 +40,7 @@ class CallState:
     caller_name: str = ""
     escalations: dict[str, int] = field(default_factory=dict)  # normalized question -> request id
     turn_help_request_id: int | None = None
+    db_executor: Executor | None = None  # where tools run database work (None: a worker thread)
 
 
 def covers_every_word(query: str, question: str) -> bool:
@@ -119,7 +121,7 @@ class Receptionist(Agent):
         Args:
             question: the caller's question, in their words
         """
-        result = await asyncio.to_thread(lookup, ctx.userdata, question)
+        result = await run_db(ctx.userdata.db_executor, lookup, ctx.userdata, question)
         return json.dumps(result)
 
     @function_tool
@@ -131,7 +133,7 @@ class Receptionist(Agent):
         Args:
             question: the caller's question, in their words
         """
-        return await asyncio.to_thread(escalate, ctx.userdata, question)
+        return await run_db(ctx.userdata.db_executor, escalate, ctx.userdata, question)
 
     @function_tool
     async def set_caller_name(self, ctx: RunContext[CallState], name: str) -> str:
@@ -142,7 +144,8 @@ class Receptionist(Agent):
         """
         state = ctx.userdata
         try:
-            state.caller_name = await asyncio.to_thread(state.services.calls.set_caller_name, state.call_id, name)
+            state.caller_name = await run_db(state.db_executor, state.services.calls.set_caller_name,
+                                            state.call_id, name)
         except LifecycleError as exc:
             raise ToolError(f"Could not record the name: {exc}") from None
         return f"Thanks, {state.caller_name}."
@@ -157,5 +160,6 @@ class Receptionist(Agent):
         state = ctx.userdata
         if not valid_phone(clean(phone, 40)):
             raise ToolError("That is not a valid phone number; ask the caller to repeat it with the area code.")
-        state.caller_phone = await asyncio.to_thread(state.services.calls.set_caller_phone, state.call_id, phone)
+        state.caller_phone = await run_db(state.db_executor, state.services.calls.set_caller_phone,
+                                            state.call_id, phone)
         return f"Thanks, I've noted your number ending in {state.caller_phone[-4:]}."

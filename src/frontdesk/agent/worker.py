@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from livekit.agents import AgentServer, AgentSession, JobContext, llm, stt, tts,
 
 from frontdesk.agent.profile import load_profile
 from frontdesk.agent.receptionist import CallState, Receptionist
-from frontdesk.agent.session import make_llm, record_transcript
+from frontdesk.agent.session import flush, make_llm, record_transcript
 from frontdesk.services import Services, build_services
 from frontdesk.settings import Settings
 from frontdesk.text import clean, valid_phone
@@ -144,11 +145,14 @@ async def run_voice_call(ctx: JobContext, services: Services, plugins: VoicePlug
         llm=plugins.llm, vad=plugins.vad, turn_handling={"turn_detection": plugins.turn_detection},
         userdata=state, **speech,
     )
-    record_transcript(session, services.calls, call.id)
+    writer = ThreadPoolExecutor(1, thread_name_prefix="transcript")
+    record_transcript(session, services.calls, call.id, writer)
     holder = VoiceCallHolder(services, call.id, session, f"job:{ctx.job.id}")
 
     async def on_shutdown(*_args: Any) -> None:
         await holder.stop()
+        await flush(writer)
+        writer.shutdown(wait=False)
         await asyncio.to_thread(services.calls.end, call.id, "hangup")
 
     ctx.add_shutdown_callback(on_shutdown)
