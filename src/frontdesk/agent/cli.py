@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import sys
 import threading
+from collections.abc import Callable
 
 import click
 
@@ -62,7 +63,7 @@ def call(phone: str, name: str) -> None:
     except LifecycleError as exc:
         svc.stop()
         raise CliError(str(exc)) from None
-    printer = _TranscriptPrinter(svc, started.id)
+    printer = _TranscriptPrinter(svc, started.id, on_tick=lambda: hub.touch(started.id))
     printer.flush()
     printer.start()
     try:
@@ -82,8 +83,8 @@ def call(phone: str, name: str) -> None:
 class _TranscriptPrinter:
     """Prints the agent's lines as they land, including in-call answers between turns."""
 
-    def __init__(self, svc: object, call_id: str) -> None:
-        self.svc, self.call_id = svc, call_id
+    def __init__(self, svc: object, call_id: str, on_tick: Callable[[], None]) -> None:
+        self.svc, self.call_id, self.on_tick = svc, call_id, on_tick
         self._printed = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -106,4 +107,5 @@ class _TranscriptPrinter:
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
+            self.on_tick()  # someone is at the terminal: the call is not idle
             self.flush()

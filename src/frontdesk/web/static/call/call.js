@@ -77,6 +77,11 @@
     stopPolling(); $("say").hidden = true; status("You hung up.");
   });
 
+  // Closing the tab hangs up, so a late answer is texted instead of said to nobody.
+  window.addEventListener("pagehide", () => {
+    if (callId && timer) navigator.sendBeacon(api + "/" + encodeURIComponent(callId) + "/end");
+  });
+
   const voice = $("start-voice");
   if (voice && window.LivekitClient) {
     voice.addEventListener("click", async () => {
