@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from frontdesk import outbox
@@ -139,11 +139,16 @@ class CallStore:
 
     def add_line(self, call_id: str, role: str, text: str) -> None:
         """Append one transcript line (bounded)."""
-        text = clean(text, MAX_LINE_CHARS)
-        if not text:
-            return
-        with self.db.write() as s:
-            s.add(TranscriptLine(call_id=call_id, role=role, text=text, at=self.clock.now()))
+        self.add_lines(call_id, [(role, text, self.clock.now())])
+
+    def add_lines(self, call_id: str, lines: list[tuple[str, str, datetime]]) -> None:
+        """Append transcript lines `(role, text, at)` in one transaction (bounded texts)."""
+        rows = [{"call_id": call_id, "role": role, "text": clean(text, MAX_LINE_CHARS), "at": at}
+                for role, text, at in lines]
+        rows = [r for r in rows if r["text"]]
+        if rows:
+            with self.db.write() as s:
+                s.execute(insert(TranscriptLine), rows)
 
     def end(self, call_id: str, reason: str = "hangup") -> bool:
         """Mark a live call ended; False if it already was."""

@@ -21,7 +21,7 @@ from livekit.agents.voice.run_result import RunResult
 
 from frontdesk.agent.profile import load_profile
 from frontdesk.agent.receptionist import CallState, Receptionist
-from frontdesk.agent.session import InlineExecutor, flush, make_llm, record_transcript, run_db
+from frontdesk.agent.session import InlineExecutor, TranscriptRecorder, make_llm, run_db
 from frontdesk.calls import hub_holder_id
 from frontdesk.lifecycle import Conflict
 from frontdesk.text import clean
@@ -69,6 +69,7 @@ class Turn:
 class _Live:
     session: AgentSession[CallState]
     state: CallState
+    recorder: TranscriptRecorder
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_active: float = 0.0
 
@@ -181,14 +182,14 @@ class CallHub:
             llm=model, vad=None, turn_handling={"turn_detection": None}, userdata=state,
             user_away_timeout=None,
         )
-        record_transcript(session, svc.calls, call.id, self._db)
+        recorder = TranscriptRecorder(session, svc.calls, call.id, self._db)
         await session.start(Receptionist(state))
-        live = _Live(session, state, last_active=self._now())
+        live = _Live(session, state, recorder, last_active=self._now())
         self._calls[call.id] = live
         greeting = profile.greeting()
         async with live.lock:
             await session.say(greeting)
-            await flush(self._db)
+            await recorder.flush()
         return StartedCall(call.id, greeting)
 
     async def _send(self, call_id: str, text: str) -> Turn:
@@ -206,7 +207,7 @@ class CallHub:
                 for ev in result.events
                 if ev.type == "message" and ev.item.role == "assistant"
             ]
-            await flush(self._db)  # the transcript is complete when the reply is returned
+            await live.recorder.flush()  # the transcript is complete when the reply is returned
             return Turn(" ".join(r for r in replies if r), live.state.turn_help_request_id)
 
     async def _raise_not_held(self, call_id: str) -> None:
@@ -220,6 +221,7 @@ class CallHub:
         if live is not None:
             with contextlib.suppress(Exception):
                 await live.session.aclose()
+                await live.recorder.flush()
         ended = await run_db(self._db, self.services.calls.end, call_id, reason)
         return live is not None or ended
 
@@ -264,7 +266,7 @@ class CallHub:
                     return
                 await live.session.wait_for_idle()
                 await live.session.say(message.text)
-                await flush(self._db)
+                await live.recorder.flush()
             log.info("in-call %s delivered to call %s", message.kind, call_id)
         except Exception:
             log.exception("in-call delivery of follow-up %s failed", followup_id)

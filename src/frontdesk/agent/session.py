@@ -1,5 +1,4 @@
-"""What voice and text calls share: the LLM choice, the session's transcript recorder, and saying a
-claimed in-call follow-up."""
+"""What voice and text calls share: the LLM choice, the transcript recorder, and database hand-off."""
 
 from __future__ import annotations
 
@@ -54,31 +53,42 @@ async def run_db(executor: Executor | None, fn: Any, *args: Any) -> Any:
     return await asyncio.wrap_future(executor.submit(fn, *args))
 
 
-def record_transcript(session: AgentSession[Any], calls: CallStore, call_id: str, writer: Executor) -> None:
-    """Write every caller and agent message of `session` to the call's transcript.
+class TranscriptRecorder:
+    """Writes every caller and agent message of a session to the call's transcript.
 
-    Writes go to `writer`, a single-thread executor: lines stay in order, and the event loop never
-    blocks on the database. `flush(writer)` waits until everything queued so far is written.
+    Lines are timestamped when said and buffered; `flush()` writes the buffer in one transaction on
+    `writer` (the hub: inline at the end of each turn; a voice job: a worker thread after each line),
+    so lines stay in order and a turn costs one write.
     """
 
-    def write(role: str, text: str) -> None:
-        try:
-            calls.add_line(call_id, role, text)
-        except Exception:  # a transcript hiccup must not break the call
-            log.exception("could not record a transcript line of call %s", call_id)
+    def __init__(self, session: AgentSession[Any], calls: CallStore, call_id: str, writer: Executor,
+                 autoflush: bool = False) -> None:
+        self.calls, self.call_id, self.writer, self.autoflush = calls, call_id, writer, autoflush
+        self._pending: list[tuple[str, str, Any]] = []
+        session.on("conversation_item_added", self._on_item)
 
-    def on_item(event: Any) -> None:
+    def _on_item(self, event: Any) -> None:
         item = event.item
         if getattr(item, "type", None) != "message":
             return
         role = ROLES.get(item.role)
         text = item.text_content or ""
-        if role is not None and text:
-            writer.submit(write, role, text)
+        if role is None or not text:
+            return
+        line = (role, text, self.calls.clock.now())
+        if self.autoflush:  # each line goes to the writer thread on its own: nothing shared
+            self.writer.submit(self._write, [line])
+        else:
+            self._pending.append(line)
 
-    session.on("conversation_item_added", on_item)
+    def _write(self, lines: list[tuple[str, str, Any]] | None = None) -> None:
+        if lines is None:
+            lines, self._pending = self._pending, []
+        try:
+            self.calls.add_lines(self.call_id, lines)
+        except Exception:  # a transcript hiccup must not break the call
+            log.exception("could not record %d transcript line(s) of call %s", len(lines), self.call_id)
 
-
-async def flush(writer: Executor) -> None:
-    """Wait until the transcript lines queued on `writer` so far are written."""
-    await asyncio.wrap_future(writer.submit(lambda: None))
+    async def flush(self) -> None:
+        """Write the buffered lines and wait until everything queued so far is written."""
+        await asyncio.wrap_future(self.writer.submit(self._write))

@@ -18,7 +18,7 @@ from livekit.agents import AgentServer, AgentSession, JobContext, llm, stt, tts,
 
 from frontdesk.agent.profile import load_profile
 from frontdesk.agent.receptionist import CallState, Receptionist
-from frontdesk.agent.session import flush, make_llm, record_transcript
+from frontdesk.agent.session import TranscriptRecorder, make_llm
 from frontdesk.services import Services, build_services
 from frontdesk.settings import Settings
 from frontdesk.text import clean, valid_phone
@@ -146,12 +146,12 @@ async def run_voice_call(ctx: JobContext, services: Services, plugins: VoicePlug
         userdata=state, **speech,
     )
     writer = ThreadPoolExecutor(1, thread_name_prefix="transcript")
-    record_transcript(session, services.calls, call.id, writer)
+    recorder = TranscriptRecorder(session, services.calls, call.id, writer, autoflush=True)
     holder = VoiceCallHolder(services, call.id, session, f"job:{ctx.job.id}")
 
     async def on_shutdown(*_args: Any) -> None:
         await holder.stop()
-        await flush(writer)
+        await recorder.flush()
         writer.shutdown(wait=False)
         await asyncio.to_thread(services.calls.end, call.id, "hangup")
 
