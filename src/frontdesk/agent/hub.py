@@ -13,6 +13,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable, Coroutine
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,7 +22,7 @@ from livekit.agents.voice.run_result import RunResult
 
 from frontdesk.agent.profile import load_profile
 from frontdesk.agent.receptionist import CallState, Receptionist
-from frontdesk.agent.session import InlineExecutor, TranscriptRecorder, make_llm, run_db
+from frontdesk.agent.session import TranscriptRecorder, make_llm, run_db
 from frontdesk.calls import hub_holder_id
 from frontdesk.lifecycle import Conflict
 from frontdesk.text import clean
@@ -89,9 +90,9 @@ class CallHub:
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Any = None
-        # Database work runs inline on the loop thread: it is sub-millisecond, keeps transcript
-        # lines in order, and avoids GIL hand-offs with a worker thread.
-        self._db = InlineExecutor()
+        # One database thread for the whole hub: the loop never blocks on the database, and the
+        # hub's writes (transcript lines) keep their order and never contend with each other.
+        self._db: Executor = ThreadPoolExecutor(1, thread_name_prefix="call-hub-db")
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -127,6 +128,7 @@ class CallHub:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout)
         self._thread = None
+        self._db.shutdown(wait=False)
 
     async def _shutdown(self) -> None:
         for call_id in list(self._calls):

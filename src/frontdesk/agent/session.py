@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from livekit.agents import AgentSession, llm
@@ -27,23 +27,6 @@ def make_llm(settings: Settings) -> llm.LLM:
 
         return openai.LLM(model=settings.openai_model, api_key=settings.openai_api_key)
     return OfflineBrain(max_chars=settings.max_message_chars)
-
-
-class InlineExecutor(Executor):
-    """Runs work at once in the caller's thread.
-
-    The text-call hub's database work is sub-millisecond; running it on the loop thread avoids
-    handing the GIL back and forth with a worker thread (up to 5 ms per hand-off under load).
-    """
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        """Run `fn` now and return its finished future."""
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
-            future.set_exception(exc)
-        return future
 
 
 async def run_db(executor: Executor | None, fn: Any, *args: Any) -> Any:
