@@ -117,3 +117,21 @@ def test_token_command_without_keys_is_a_one_line_error(monkeypatch, tmp_path) -
     monkeypatch.delenv("LIVEKIT_API_SECRET", raising=False)
     result = CliRunner().invoke(main, ["token", "--room", "r", "--identity", "i"])
     assert result.exit_code == 2 and "LIVEKIT_API_KEY" in result.output
+
+
+def test_voice_plugins_are_built_from_settings_inside_the_job() -> None:
+    """With keys, the entrypoint's pipeline is Deepgram STT, OpenAI LLM + TTS, local VAD and turn detector."""
+    from frontdesk.agent.worker import make_plugins
+
+    settings = Settings(_env_file=None, livekit_url="ws://127.0.0.1:1", livekit_api_key="k",  # type: ignore[call-arg]
+                        livekit_api_secret=SECRET, deepgram_api_key="dg-test", openai_api_key="sk-test",
+                        openai_model="gpt-4o-mini")
+
+    async def body() -> object:
+        return make_plugins(settings)
+
+    plugins = run(body())
+    assert type(plugins.llm).__module__.startswith("livekit.plugins.openai")  # type: ignore[attr-defined]
+    assert type(plugins.stt).__module__.startswith("livekit.plugins.deepgram")  # type: ignore[attr-defined]
+    assert type(plugins.tts).__module__.startswith("livekit.plugins.openai")  # type: ignore[attr-defined]
+    assert plugins.vad is not None and plugins.turn_detection is not None  # type: ignore[attr-defined]

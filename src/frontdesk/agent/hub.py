@@ -36,6 +36,7 @@ T = TypeVar("T")
 POLL_SECONDS = 0.1
 BEAT_SECONDS = 2.0
 TURN_TIMEOUT_SECONDS = 20.0
+SORRY = "Sorry, I had a problem just now. Could you say that again?"
 
 
 def tune_gc() -> None:
@@ -203,12 +204,16 @@ class CallHub:
         async with live.lock:
             live.last_active = self._now()
             live.state.turn_help_request_id = None
-            result: RunResult[None] = await live.session.run(user_input=text)
-            replies = [
-                ev.item.text_content or ""
-                for ev in result.events
-                if ev.type == "message" and ev.item.role == "assistant"
-            ]
+            try:
+                result: RunResult[None] = await live.session.run(user_input=text)
+                replies = [
+                    ev.item.text_content or ""
+                    for ev in result.events
+                    if ev.type == "message" and ev.item.role == "assistant"
+                ]
+            except Exception:  # the caller hears an apology, never a server error
+                log.exception("turn of call %s failed", call_id)
+                replies = [SORRY]
             await live.recorder.flush()  # the transcript is complete when the reply is returned
             return Turn(" ".join(r for r in replies if r), live.state.turn_help_request_id)
 
