@@ -197,3 +197,31 @@ def test_greeting_thanks_and_human_request_are_small_talk(salon: Services) -> No
     assert "help" in hello.lower() and "welcome" in thanks.lower()
     assert "supervisor" in human and "transfer" in human
     assert pending(salon) == []
+
+
+def test_brain_with_a_knowledge_checker_escalates_without_a_wasted_lookup(salon: Services) -> None:
+    """The hub's brain asks the knowledge module first: unknown -> request_help at once; known -> lookup."""
+    import asyncio
+
+    from frontdesk.agent.receptionist import find_answer
+
+    async def body() -> None:
+        state = new_state(salon)
+
+        async def checker(question: str) -> bool:
+            return bool((await asyncio.to_thread(find_answer, state, question))["answerable"])
+
+        async with text_session(OfflineBrain(checker=checker), state) as session:
+            await session.start(Receptionist(state))
+            unknown = await session.run(user_input=UNKNOWN)
+            unknown.expect.next_event().is_function_call(name="request_help", arguments={"question": UNKNOWN})
+            unknown.expect.next_event().is_function_call_output()
+            unknown.expect.next_event().is_message(role="assistant")
+            unknown.expect.no_more_events()
+            known = await session.run(user_input="Is there parking nearby?")
+            known.expect.next_event().is_function_call(name="lookup_answer")
+            known.expect.next_event().is_function_call_output()
+            reply = known.expect.next_event().is_message(role="assistant").event().item.text_content or ""
+            assert "Valencia" in reply
+    run(body())
+    assert len(pending(salon)) == 1

@@ -1,8 +1,10 @@
 """The offline brain: a deterministic `llm.LLM` that answers only from what the tools return.
 
-It plays the role of the LLM when no OPENAI_API_KEY is set (and in tests): every caller question
-goes through `lookup_answer`; an answerable result is spoken verbatim, anything else goes to
-`request_help`. It never composes an answer of its own, so it cannot invent one.
+It plays the role of the LLM when no OPENAI_API_KEY is set (and in tests). With a `checker` (the
+hub gives it one that asks the knowledge module), it decides up front: a question the knowledge base
+or profile can answer goes through `lookup_answer` and its result is spoken verbatim; any other goes
+straight to `request_help`. Without a checker, every question goes through `lookup_answer` first.
+It never composes an answer of its own, so it cannot invent one.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +56,11 @@ def _only(words: list[str], vocabulary: frozenset[str]) -> bool:
     return bool(words) and all(w in vocabulary for w in words)
 
 
-def _first_turn_step(text: str, tools: set[str]) -> Decision:
+# Tells whether the knowledge base or profile can answer a question.
+Checker = Callable[[str], Awaitable[bool]]
+
+
+def _first_turn_step(text: str, tools: set[str], answerable: bool | None = None) -> Decision:
     """What to do with a fresh caller message."""
     words = _WORDS.findall(text.casefold())
     if not words:
@@ -72,13 +79,26 @@ def _first_turn_step(text: str, tools: set[str]) -> Decision:
     name = _NAME.search(text.strip().rstrip(".!"))
     if name and len(name.group(1).split()) <= 4 and "set_caller_name" in tools:
         return Decision(tool="set_caller_name", arguments={"name": name.group(1).strip()})
+    if answerable is False and "request_help" in tools:
+        return Decision(tool="request_help", arguments={"question": text})
     if "lookup_answer" in tools:
         return Decision(tool="lookup_answer", arguments={"question": text})
     return Decision(text=DIDNT_CATCH)
 
 
-def decide(items: list[Any], tools: set[str], max_chars: int = 2000) -> Decision:
-    """The next step given the chat history (`chat_ctx.items`) and the tools on offer."""
+def fresh_question(items: list[Any], max_chars: int = 2000) -> str | None:
+    """The caller's last message when no tool has run for it yet (the moment to classify it)."""
+    for item in reversed(items):
+        if item.type == "function_call_output":
+            return None
+        if item.type == "message" and item.role == "user":
+            return clean(item.text_content or "", max_chars)
+    return None
+
+
+def decide(items: list[Any], tools: set[str], max_chars: int = 2000, answerable: bool | None = None) -> Decision:
+    """The next step given the chat history (`chat_ctx.items`), the tools on offer and, when known,
+    whether the caller's fresh question is answerable."""
     last_user = -1
     for i, item in enumerate(items):
         if item.type == "message" and item.role == "user":
@@ -89,7 +109,7 @@ def decide(items: list[Any], tools: set[str], max_chars: int = 2000) -> Decision
     after = items[last_user + 1 :]
     outputs = [i for i in after if i.type == "function_call_output"]
     if not outputs:
-        return _first_turn_step(text, tools)
+        return _first_turn_step(text, tools, answerable)
     last = outputs[-1]
     if last.is_error:
         return Decision(text=TOOL_FAILED)
@@ -111,9 +131,10 @@ def decide(items: list[Any], tools: set[str], max_chars: int = 2000) -> Decision
 class OfflineBrain(llm.LLM):
     """A deterministic stand-in for the OpenAI LLM, driven by `decide`."""
 
-    def __init__(self, max_chars: int = 2000) -> None:
+    def __init__(self, max_chars: int = 2000, checker: Checker | None = None) -> None:
         super().__init__()
         self.max_chars = max_chars
+        self.checker = checker
 
     @property
     def model(self) -> str:
@@ -137,17 +158,21 @@ class OfflineBrain(llm.LLM):
     ) -> llm.LLMStream:
         """Decide the next step and stream it as one chunk."""
         names = set() if tool_choice == "none" else {getattr(t, "id", "") for t in tools or []}
-        decision = decide(list(chat_ctx.items), names, self.max_chars)
-        return _DecisionStream(self, decision, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
+        return _DecisionStream(self, names, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
 
 
 class _DecisionStream(llm.LLMStream):
-    def __init__(self, brain: OfflineBrain, decision: Decision, **kwargs: Any) -> None:
+    def __init__(self, brain: OfflineBrain, names: set[str], **kwargs: Any) -> None:
         super().__init__(brain, **kwargs)
-        self._decision = decision
+        self._brain, self._names = brain, names
 
     async def _run(self) -> None:
-        d = self._decision
+        items = list(self._chat_ctx.items)
+        answerable = None
+        question = fresh_question(items, self._brain.max_chars)
+        if question and self._brain.checker is not None and _WORDS.search(question.casefold()):
+            answerable = await self._brain.checker(question)
+        d = decide(items, self._names, self._brain.max_chars, answerable)
         delta = llm.ChoiceDelta(role="assistant", content=d.text or None)
         if d.tool:
             delta.tool_calls = [llm.FunctionToolCall(

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from livekit.agents import AgentSession, llm
 from livekit.agents.voice.run_result import RunResult
 
+from frontdesk.agent.brain import Checker, OfflineBrain
 from frontdesk.agent.profile import load_profile
-from frontdesk.agent.receptionist import CallState, Receptionist
+from frontdesk.agent.receptionist import CallState, Receptionist, find_answer
 from frontdesk.agent.session import TranscriptRecorder, make_llm, run_db
 from frontdesk.calls import hub_holder_id
 from frontdesk.lifecycle import Conflict
@@ -181,6 +182,8 @@ class CallHub:
         # One LLM object per call: sessions subscribe to their LLM's metrics events, so a shared
         # instance would make every turn notify every live call (quadratic with the number of calls).
         model = self._brain_factory() if self._brain_factory else make_llm(svc.settings)
+        if isinstance(model, OfflineBrain):
+            model.checker = self._checker(state)
         session: AgentSession[CallState] = AgentSession(
             llm=model, vad=None, turn_handling={"turn_detection": None}, userdata=state,
             user_away_timeout=None,
@@ -231,6 +234,13 @@ class CallHub:
                 await live.recorder.flush()
         ended = await run_db(self._db, self.services.calls.end, call_id, reason)
         return live is not None or ended
+
+    def _checker(self, state: CallState) -> Checker:
+        async def answerable(question: str) -> bool:
+            found = await run_db(self._db, find_answer, state, question)
+            return bool(found["answerable"])
+
+        return answerable
 
     def touch(self, call_id: str) -> None:
         """The caller is still there (their page polled the call)."""

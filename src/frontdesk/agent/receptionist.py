@@ -53,28 +53,39 @@ def covers_every_word(query: str, question: str) -> bool:
     return len(words) >= 2 and words <= content_words(question)
 
 
-def lookup(state: CallState, question: str) -> dict[str, object]:
-    """Search the knowledge base, then the business profile; the agent's only source of answers."""
+def find_answer(state: CallState, question: str) -> dict[str, object]:
+    """Search the knowledge base, then the business profile; the agent's only source of answers.
+
+    Returns `{answerable, answer, source, reason, matches, entry_id}`; reads only.
+    """
     question = clean(question, MAX_QUESTION_CHARS)
-    knowledge = state.services.knowledge
-    result = knowledge.search(question)
-    matches = [{"question": m.question, "answer": m.answer, "score": m.score} for m in result.matches]
+    result = state.services.knowledge.search(question)
+    matches = [{"question": m.question, "score": m.score} for m in result.matches]
     best = result.best if result.answerable else None
     reason = result.reason
     if best is None and result.matches and covers_every_word(question, result.matches[0].question):
         best, reason = result.matches[0], "entry covers every word of the question"
     if best is not None:
-        try:
-            knowledge.mark_used(best.id)
-        except Exception:  # counting uses must never cost the caller their answer
-            log.exception("could not count a knowledge use")
         return {"answerable": True, "answer": best.answer, "source": "knowledge", "reason": reason,
-                "matches": matches}
+                "matches": matches, "entry_id": best.id}
     fact = state.profile.lookup(question)
     if fact:
         return {"answerable": True, "answer": fact, "source": "profile", "reason": "business profile",
-                "matches": matches}
-    return {"answerable": False, "answer": None, "source": None, "reason": reason, "matches": matches}
+                "matches": matches, "entry_id": None}
+    return {"answerable": False, "answer": None, "source": None, "reason": reason, "matches": matches,
+            "entry_id": None}
+
+
+def lookup(state: CallState, question: str) -> dict[str, object]:
+    """`find_answer`, counting a use of the knowledge entry that answered."""
+    found = find_answer(state, question)
+    entry_id = found.pop("entry_id")
+    if isinstance(entry_id, int):
+        try:
+            state.services.knowledge.mark_used(entry_id)
+        except Exception:  # counting uses must never cost the caller their answer
+            log.exception("could not count a knowledge use")
+    return found
 
 
 def escalate(state: CallState, question: str) -> str:
