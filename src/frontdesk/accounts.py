@@ -57,6 +57,19 @@ class Accounts:
             record_event(s, now, entity="supervisor", entity_id=sup.id, action="created", actor="cli")
             return sup
 
+    def set_password(self, email: str, password: str) -> None:
+        """Replace a supervisor's password; their sessions end (they carry a hash fingerprint)."""
+        if len(password or "") < MIN_PASSWORD:
+            raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+        email = (email or "").strip().lower()
+        now = self.clock.now()
+        with self.db.write() as s:
+            sup = s.scalar(select(Supervisor).where(Supervisor.email == email))
+            if sup is None:
+                raise AccountError(f"no supervisor with email {email}")
+            sup.password_hash = _hasher.hash(password)
+            record_event(s, now, entity="supervisor", entity_id=sup.id, action="password_changed", actor="cli")
+
     def authenticate(self, email: str, password: str) -> Supervisor | None:
         """The supervisor with this email and password, or None."""
         with self.db.read() as s:

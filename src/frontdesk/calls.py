@@ -265,18 +265,17 @@ class CallStore:
             row = s.get_one(Followup, followup_id)
             request = s.get(HelpRequest, row.help_request_id) if row.help_request_id else None
             business = s.scalar(select(BusinessProfile.name).where(BusinessProfile.id == 1)) or "the salon"
-            text = render_in_call(row.kind, request, business, self.settings)
+            name = s.scalar(select(Call.caller_name).where(Call.id == row.call_id)) or ""
+            text = render_in_call(row.kind, request, business, self.settings, name)
             row.body = text
             return InCallMessage(followup_id, row.call_id or "", row.kind, text)
 
 
-def render_in_call(kind: str, request: HelpRequest | None, business: str, settings: Settings) -> str:
-    """What the agent says in the call for a caller follow-up."""
+def render_in_call(kind: str, request: HelpRequest | None, business: str, settings: Settings,
+                   caller_name: str = "") -> str:
+    """What the agent says in the call for a caller follow-up (timeouts and closes use the MSG_* texts)."""
     if request is None:
         return "I have an update from my supervisor, but I couldn't find the details. We'll text you."
     if kind == outbox.CALLER_ANSWER:
         return f"Good news, I heard back from my supervisor: {request.answer or ''}".strip()
-    if kind == outbox.CALLER_CLOSED:
-        return (f"Sorry, my supervisor couldn't help with \"{request.question[:300]}\" this time. "
-                "Is there anything else I can do for you?")
-    return outbox.render(kind, request, business, settings)
+    return outbox.render(kind, request, business, settings, caller_name=caller_name)

@@ -95,11 +95,52 @@ def create_supervisor(email: str, password: str, name: str) -> None:
     click.echo(f"supervisor {sup.email} created")
 
 
+@main.command("reset-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
+def reset_password(email: str, password: str) -> None:
+    """Set a new password for a supervisor (ends their sessions)."""
+    svc = services(migrate=True)
+    try:
+        svc.accounts.set_password(email, password)
+    except LifecycleError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(f"password of {email.strip().lower()} changed")
+
+
 @main.command()
 def sweep() -> None:
     """Mark every expired pending help request unresolved, once, now."""
     svc = services()
     click.echo(f"{svc.desk.sweep()} help request(s) timed out")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def dispatch(once: bool) -> None:
+    """Deliver queued follow-ups (alerts, caller texts, webhooks) from the outbox."""
+    import signal
+    import threading
+
+    from frontdesk.notifications import send_reminders
+
+    svc = services()
+    if once:
+        send_reminders(svc.db, svc.clock, svc.settings, svc.signals)
+        total = 0
+        while (claimed := svc.dispatcher.drain()) > 0:
+            total += claimed
+        svc.stop()
+        click.echo(f"{total} follow-up(s) processed")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.is_set():
+        send_reminders(svc.db, svc.clock, svc.settings, svc.signals)
+        if svc.dispatcher.drain() == 0:
+            stop.wait(svc.settings.dispatch_interval_seconds)
+    svc.stop()
 
 
 @main.command()

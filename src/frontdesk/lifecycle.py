@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import String, bindparam, cast, insert, literal, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from frontdesk import outbox
@@ -27,6 +28,7 @@ from frontdesk.models import (
     Event,
     HelpRequest,
     HelpRequestCaller,
+    table_of,
 )
 from frontdesk.settings import Settings
 from frontdesk.signals import Signals
@@ -75,8 +77,43 @@ class Escalation:
 
 # Decides whether a new question is the same as one already pending: returns that request's id.
 SameQuestionFinder = Callable[[str, list[tuple[int, str]]], int | None]
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What a learner needs to know about an answered request."""
+
+    id: int
+    question: str
+    answer: str
+
+
 # Called inside the answer transaction to learn the answer into the knowledge base.
-Learner = Callable[[Session, HelpRequest, str, str, datetime], int | None]
+Learner = Callable[[Session, Answered, str, str, datetime], int | None]
+
+# Prebuilt Core statements: the hot paths skip ORM unit-of-work overhead (see bench/lifecycle).
+_EVENTS = table_of(Event)
+_REQUESTS = table_of(HelpRequest)
+_WAITERS = table_of(HelpRequestCaller)
+_INSERT_EVENT = insert(_EVENTS)
+_INSERT_WAITER = insert(_WAITERS)
+_SELECT_PENDING = (
+    select(_REQUESTS.c.id, _REQUESTS.c.question)
+    .where(_REQUESTS.c.status == PENDING)
+    .order_by(_REQUESTS.c.id.desc())
+    .limit(200)
+)
+_SELECT_PENDING_BY_KEY = select(_REQUESTS.c.id).where(
+    _REQUESTS.c.status == PENDING, _REQUESTS.c.normalized_question == bindparam("key")
+)
+_SELECT_WAITER = select(_WAITERS.c.id).where(
+    _WAITERS.c.help_request_id == bindparam("rid"), _WAITERS.c.call_id == bindparam("call_id")
+)
+_TRANSITION = (
+    update(_REQUESTS)
+    .where(_REQUESTS.c.id == bindparam("rid"), _REQUESTS.c.status == bindparam("src"))
+    .returning(_REQUESTS.c.question)
+)
 
 
 def record_event(
@@ -91,16 +128,17 @@ def record_event(
     **details: Any,
 ) -> None:
     """Append one row to the audit trail."""
-    session.add(
-        Event(
-            help_request_id=help_request_id,
-            entity=entity,
-            entity_id=str(entity_id),
-            action=action,
-            actor=actor,
-            at=now,
-            details=details,
-        )
+    session.execute(
+        _INSERT_EVENT,
+        {
+            "help_request_id": help_request_id,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "action": action,
+            "actor": actor,
+            "at": now,
+            "details": details,
+        },
     )
 
 
@@ -120,6 +158,13 @@ class HelpDesk:
         self.signals = signals or Signals()
         self.same_question = same_question
         self.learner = learner
+        dialect_insert = sqlite_insert if db.is_sqlite else pg_insert
+        # A second caller asking the same pending question hits the partial unique index: join instead.
+        self._insert_request = (
+            dialect_insert(_REQUESTS)
+            .on_conflict_do_nothing(index_elements=["normalized_question"], index_where=text("status = 'pending'"))
+            .returning(_REQUESTS.c.id)
+        )
 
     # -- escalation -------------------------------------------------------------------------
     def escalate(
@@ -130,74 +175,69 @@ class HelpDesk:
         key = normalize_question(question)
         if not key:
             raise InvalidInput("the question is empty")
-        for _attempt in range(3):
-            try:
-                result = self._escalate_once(question, key, call_id, clean(caller_phone, 40), clean(caller_name, 200))
-            except IntegrityError:
-                # Another caller opened the same question between our look-up and insert: join it.
-                continue
-            self.signals.publish("help_request", id=result.request_id, action="escalated")
-            if not result.joined_existing:
-                self.signals.publish("followup")
-            return result
-        raise Conflict("could not open the help request; please retry", status=PENDING)
+        result = self._escalate_once(question, key, call_id, clean(caller_phone, 40), clean(caller_name, 200))
+        self.signals.publish("help_request", id=result.request_id, action="escalated")
+        if not result.joined_existing:
+            self.signals.publish("followup")
+        return result
 
     def _escalate_once(self, question: str, key: str, call_id: str | None, phone: str, name: str) -> Escalation:
         now = self.clock.now()
         with self.db.write() as s:
-            existing = s.scalar(
-                select(HelpRequest.id).where(HelpRequest.status == PENDING, HelpRequest.normalized_question == key)
-            )
-            if existing is None and self.same_question is not None:
-                pending = s.execute(
-                    select(HelpRequest.id, HelpRequest.question)
-                    .where(HelpRequest.status == PENDING)
-                    .order_by(HelpRequest.id.desc())
-                    .limit(200)
-                ).all()
-                existing = self.same_question(question, [(r.id, r.question) for r in pending])
-            if existing is not None:
-                waiting = call_id is not None and s.scalar(
-                    select(HelpRequestCaller.id).where(
-                        HelpRequestCaller.help_request_id == existing, HelpRequestCaller.call_id == call_id
-                    )
-                )
-                if not waiting:
-                    self._add_waiter(s, existing, call_id, phone, name, question, now)
-                    record_event(
-                        s, now, entity="help_request", entity_id=existing, help_request_id=existing,
-                        action="caller_joined", actor="agent", call_id=call_id,
-                    )
-                return Escalation(existing, joined_existing=True, already_waiting=bool(waiting))
-            request = HelpRequest(
-                question=question,
-                normalized_question=key,
-                status=PENDING,
-                origin_call_id=call_id,
-                created_at=now,
-                expires_at=now + timedelta(seconds=self.settings.request_timeout_seconds),
-            )
-            s.add(request)
-            s.flush()
-            self._add_waiter(s, request.id, call_id, phone, name, question, now)
+            similar = None
+            if self.same_question is not None:
+                pending = s.execute(_SELECT_PENDING).all()
+                if pending:
+                    similar = self.same_question(question, [(r.id, r.question) for r in pending])
+            new_id = None
+            if similar is None:
+                new_id = s.execute(
+                    self._insert_request,
+                    {
+                        "question": question,
+                        "normalized_question": key,
+                        "status": PENDING,
+                        "priority": 0,
+                        "origin_call_id": call_id,
+                        "created_at": now,
+                        "expires_at": now + timedelta(seconds=self.settings.request_timeout_seconds),
+                        "reminder_sent": False,
+                    },
+                ).scalar()
+            if new_id is None:
+                existing = similar or s.scalar(_SELECT_PENDING_BY_KEY, {"key": key})
+                if existing is None:  # it ended between our insert and look-up; rare, the caller retries
+                    raise Conflict("the matching request just closed; please ask again", status=UNRESOLVED)
+                return self._join(s, existing, call_id, phone, name, question, now)
+            self._add_waiter(s, new_id, call_id, phone, name, question, now)
             record_event(
-                s, now, entity="help_request", entity_id=request.id, help_request_id=request.id,
-                action="created", actor="agent", call_id=call_id, expires_at=request.expires_at.isoformat(),
+                s, now, entity="help_request", entity_id=new_id, help_request_id=new_id,
+                action="created", actor="agent", call_id=call_id,
             )
-            outbox.enqueue_supervisor_alerts(s, request.id, self.settings, now)
-            return Escalation(request.id, joined_existing=False, already_waiting=False)
+            outbox.enqueue_supervisor_alerts(s, new_id, self.settings, now)
+            return Escalation(new_id, joined_existing=False, already_waiting=False)
+
+    def _join(
+        self, s: Session, request_id: int, call_id: str | None, phone: str, name: str, question: str, now: datetime
+    ) -> Escalation:
+        waiting = call_id is not None and s.scalar(_SELECT_WAITER, {"rid": request_id, "call_id": call_id})
+        if not waiting:
+            self._add_waiter(s, request_id, call_id, phone, name, question, now)
+            record_event(
+                s, now, entity="help_request", entity_id=request_id, help_request_id=request_id,
+                action="caller_joined", actor="agent", call_id=call_id,
+            )
+        return Escalation(request_id, joined_existing=True, already_waiting=bool(waiting))
 
     @staticmethod
     def _add_waiter(
         s: Session, request_id: int, call_id: str | None, phone: str, name: str, question: str, now: datetime
     ) -> None:
-        s.add(
-            HelpRequestCaller(
-                help_request_id=request_id, call_id=call_id, caller_phone=phone, caller_name=name,
-                question=question, joined_at=now,
-            )
+        s.execute(
+            _INSERT_WAITER,
+            {"help_request_id": request_id, "call_id": call_id, "caller_phone": phone, "caller_name": name,
+             "question": question, "joined_at": now},
         )
-        s.flush()
 
     # -- answering and closing ---------------------------------------------------------------
     def answer(
@@ -210,55 +250,59 @@ class HelpDesk:
         now = self.clock.now()
         with self.db.write() as s:
             outcome = "answered"
-            if not self._transition(s, request_id, PENDING, RESOLVED, now, outcome, answer=answer, answered_by=by):
+            question = self._transition(s, request_id, PENDING, RESOLVED, now, outcome, answer=answer, answered_by=by)
+            if question is None:
                 outcome = "late_answer"
-                if not self._transition(s, request_id, UNRESOLVED, RESOLVED, now, outcome, answer=answer, answered_by=by):
+                question = self._transition(
+                    s, request_id, UNRESOLVED, RESOLVED, now, outcome, answer=answer, answered_by=by
+                )
+                if question is None:
                     self._raise_for(s, request_id, "answer")
-            request = s.get_one(HelpRequest, request_id)
+            assert question is not None
             record_event(
                 s, now, entity="help_request", entity_id=request_id, help_request_id=request_id,
                 action=outcome, actor=by, add_to_kb=add_to_kb,
             )
             if add_to_kb and self.learner is not None:
-                learned_question = clean(kb_question or "", MAX_QUESTION_CHARS) or request.question
-                self.learner(s, request, learned_question, by, now)
+                learned_question = clean(kb_question or "", MAX_QUESTION_CHARS) or question
+                self.learner(s, Answered(request_id, question, answer), learned_question, by, now)
             outbox.enqueue_caller_followups(s, [request_id], outbox.CALLER_ANSWER, self.settings, now)
         self.signals.publish("help_request", id=request_id, action=outcome)
         self.signals.publish("followup")
-        return request
+        return HelpRequest(
+            id=request_id, question=question, status=RESOLVED, outcome=outcome, answer=answer, answered_by=by,
+            resolved_at=now,
+        )
 
     def close(self, request_id: int, *, by: str, reason: str = "") -> HelpRequest:
         """Close a pending request by hand (spam, duplicate, handled elsewhere); callers are told."""
         now = self.clock.now()
         with self.db.write() as s:
-            if not self._transition(s, request_id, PENDING, UNRESOLVED, now, "closed"):
+            question = self._transition(s, request_id, PENDING, UNRESOLVED, now, "closed")
+            if question is None:
                 self._raise_for(s, request_id, "close")
             record_event(
                 s, now, entity="help_request", entity_id=request_id, help_request_id=request_id,
                 action="closed", actor=by, reason=clean(reason, 500),
             )
             outbox.enqueue_caller_followups(s, [request_id], outbox.CALLER_CLOSED, self.settings, now)
-            request = s.get_one(HelpRequest, request_id)
         self.signals.publish("help_request", id=request_id, action="closed")
         self.signals.publish("followup")
-        return request
+        return HelpRequest(id=request_id, question=question, status=UNRESOLVED, outcome="closed", ended_at=now)
 
     @staticmethod
     def _transition(
         s: Session, request_id: int, src: str, dst: str, now: datetime, outcome: str, **values: Any
-    ) -> bool:
+    ) -> str | None:
+        """One conditional UPDATE; returns the request's question when this call won the transition."""
         stamp = {"resolved_at": now} if dst == RESOLVED else {"ended_at": now}
-        result = s.execute(
-            update(HelpRequest)
-            .where(HelpRequest.id == request_id, HelpRequest.status == src)
-            .values(status=dst, outcome=outcome, **stamp, **values)
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return s.execute(
+            _TRANSITION.values(status=dst, outcome=outcome, **stamp, **values), {"rid": request_id, "src": src}
+        ).scalar()
 
     @staticmethod
     def _raise_for(s: Session, request_id: int, verb: str) -> None:
-        status = s.scalar(select(HelpRequest.status).where(HelpRequest.id == request_id))
+        status = s.scalar(select(_REQUESTS.c.status).where(_REQUESTS.c.id == request_id))
         if status is None:
             raise NotFound(f"help request {request_id} does not exist")
         raise Conflict(f"help request {request_id} is already {status}; it cannot {verb} now", status=status)
@@ -270,27 +314,26 @@ class HelpDesk:
         with self.db.write() as s:
             ids = list(
                 s.scalars(
-                    update(HelpRequest)
-                    .where(HelpRequest.status == PENDING, HelpRequest.expires_at <= now)
+                    update(_REQUESTS)
+                    .where(_REQUESTS.c.status == PENDING, _REQUESTS.c.expires_at <= now)
                     .values(status=UNRESOLVED, outcome="timeout", ended_at=now)
-                    .returning(HelpRequest.id)
-                    .execution_options(synchronize_session=False)
+                    .returning(_REQUESTS.c.id)
                 )
             )
             for start in range(0, len(ids), outbox.CHUNK):
                 chunk = ids[start : start + outbox.CHUNK]
                 s.execute(
-                    insert(Event).from_select(
+                    insert(_EVENTS).from_select(
                         ["help_request_id", "entity", "entity_id", "action", "actor", "at", "details"],
                         select(
-                            HelpRequest.id,
+                            _REQUESTS.c.id,
                             literal("help_request"),
-                            cast(HelpRequest.id, String),
+                            cast(_REQUESTS.c.id, String),
                             literal("timeout"),
                             literal("sweeper"),
                             literal(now),
-                            literal({}, type_=Event.__table__.c.details.type),
-                        ).where(HelpRequest.id.in_(chunk)),
+                            literal({}, type_=_EVENTS.c.details.type),
+                        ).where(_REQUESTS.c.id.in_(chunk)),
                     )
                 )
             outbox.enqueue_caller_followups(s, ids, outbox.CALLER_TIMEOUT, self.settings, now)

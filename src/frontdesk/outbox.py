@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, String, and_, case, cast, insert, literal, select
+from sqlalchemy import JSON, DateTime, Insert, String, and_, bindparam, case, cast, insert, literal, select
 from sqlalchemy.orm import Session
 
-from frontdesk.models import Call, Followup, HelpRequest, HelpRequestCaller
+from frontdesk.models import Call, Followup, HelpRequest, HelpRequestCaller, table_of
 from frontdesk.settings import Settings
 
 SUPERVISOR_ALERT = "supervisor_alert"
@@ -26,6 +26,7 @@ IN_CALL = "in_call"
 # A live call whose holder has not beaten for this long is treated as gone.
 HEARTBEAT_GRACE_SECONDS = 10
 CHUNK = 5000
+_INSERT_FOLLOWUP = insert(table_of(Followup))
 
 
 def caller_text_channel(settings: Settings) -> str:
@@ -40,6 +41,8 @@ def supervisor_channels(settings: Settings) -> list[tuple[str, str]]:
         channels.append(("webhook", settings.supervisor_webhook_url))
     if settings.supervisor_phone and settings.twilio_configured:
         channels.append(("sms", settings.supervisor_phone))
+    if settings.supervisor_email and settings.smtp_host:
+        channels.append(("email", settings.supervisor_email))
     return channels
 
 
@@ -63,7 +66,41 @@ def enqueue_supervisor_alerts(
         }
         for channel, recipient in supervisor_channels(settings)
     ]
-    session.execute(insert(Followup), rows)
+    session.execute(_INSERT_FOLLOWUP, rows)
+
+
+def _build_caller_followup_insert() -> Insert:
+    """INSERT ... SELECT one follow-up per waiter of the requests in `:ids`; built once, bound per use."""
+    calls, waiters = table_of(Call), table_of(HelpRequestCaller)
+    live = and_(calls.c.status == "live", calls.c.last_seen_at >= bindparam("fresh"))
+    dedupe = bindparam("kind", type_=String) + literal(":") + cast(waiters.c.help_request_id, String) + literal(
+        ":"
+    ) + cast(waiters.c.id, String)
+    query = (
+        select(
+            waiters.c.help_request_id,
+            waiters.c.call_id,
+            bindparam("kind", type_=String),
+            case((live, literal(IN_CALL)), else_=bindparam("text_channel", type_=String)),
+            case((live, calls.c.id), else_=waiters.c.caller_phone),
+            literal("queued"),
+            literal(0),
+            bindparam("now", type_=DateTime),
+            bindparam("now", type_=DateTime),
+            literal(""),
+            literal({}, type_=JSON),
+            dedupe,
+        )
+        .select_from(waiters)
+        .outerjoin(calls, calls.c.id == waiters.c.call_id)
+        .where(waiters.c.help_request_id.in_(bindparam("ids", expanding=True)))
+    )
+    columns = ["help_request_id", "call_id", "kind", "channel", "recipient", "status", "attempts",
+               "next_attempt_at", "created_at", "body", "payload", "dedupe_key"]
+    return insert(table_of(Followup)).from_select(columns, query)
+
+
+_INSERT_CALLER_FOLLOWUPS = _build_caller_followup_insert()
 
 
 def enqueue_caller_followups(
@@ -72,65 +109,45 @@ def enqueue_caller_followups(
     """One follow-up per waiting caller of each request, set-based so a sweep of 100k rows stays fast.
 
     The channel is `in_call` when the caller's call is live with a fresh heartbeat, else the text
-    channel (to the caller's phone).
+    channel (to the caller's phone). The dedupe key `kind:request:waiter` makes a repeat impossible.
     """
-    text_channel = caller_text_channel(settings)
-    fresh = now - timedelta(seconds=HEARTBEAT_GRACE_SECONDS)
-    live = and_(Call.status == "live", Call.last_seen_at >= fresh)
-    channel = case((live, literal(IN_CALL)), else_=literal(text_channel))
-    recipient = case((live, Call.id), else_=HelpRequestCaller.caller_phone)
-    dedupe = literal(kind + ":") + cast(HelpRequestCaller.help_request_id, String) + literal(":") + cast(
-        HelpRequestCaller.id, String
-    )
+    params = {
+        "kind": kind,
+        "text_channel": caller_text_channel(settings),
+        "fresh": now - timedelta(seconds=HEARTBEAT_GRACE_SECONDS),
+        "now": now,
+    }
     for start in range(0, len(request_ids), CHUNK):
-        chunk = request_ids[start : start + CHUNK]
-        query = (
-            select(
-                HelpRequestCaller.help_request_id,
-                HelpRequestCaller.call_id,
-                literal(kind),
-                channel,
-                recipient,
-                literal("queued"),
-                literal(0),
-                literal(now),
-                literal(now),
-                literal(""),
-                literal({}, type_=JSON),
-                dedupe,
-            )
-            .select_from(HelpRequestCaller)
-            .outerjoin(Call, Call.id == HelpRequestCaller.call_id)
-            .where(HelpRequestCaller.help_request_id.in_(chunk))
-        )
-        session.execute(
-            insert(Followup).from_select(
-                [
-                    "help_request_id",
-                    "call_id",
-                    "kind",
-                    "channel",
-                    "recipient",
-                    "status",
-                    "attempts",
-                    "next_attempt_at",
-                    "created_at",
-                    "body",
-                    "payload",
-                    "dedupe_key",
-                ],
-                query,
-            )
-        )
+        session.execute(_INSERT_CALLER_FOLLOWUPS, {**params, "ids": request_ids[start : start + CHUNK]})
 
 
-def render(kind: str, request: HelpRequest, business_name: str, settings: Settings, caller: str = "") -> str:
-    """The text of a follow-up, from the settings' templates."""
+def render(
+    kind: str,
+    request: HelpRequest,
+    business_name: str,
+    settings: Settings,
+    caller: str = "",
+    caller_name: str = "",
+) -> str:
+    """The text of a follow-up, from the settings' templates.
+
+    `caller` is the (masked) caller shown to supervisors; `caller_name` greets the caller. Templates
+    may use `{business}`, `{question}`, `{answer}`, `{name}`, and for alerts `{caller}` and `{link}`.
+    """
     question = request.question[:300]
+    name = (caller_name or "").strip()[:60] or "there"
     if kind in (SUPERVISOR_ALERT, SUPERVISOR_REMINDER):
-        link = f"{settings.public_base_url.rstrip('/')}/pending#request-{request.id}"
+        link = request_url(settings, request.id)
         text = settings.msg_supervisor_alert.format(question=question, caller=caller or "unknown", link=link)
         return ("Reminder: " + text) if kind == SUPERVISOR_REMINDER else text
+    values = {"business": business_name, "question": question, "answer": request.answer or "", "name": name}
     if kind == CALLER_ANSWER:
-        return settings.msg_answer_sms.format(business=business_name, question=question, answer=request.answer or "")
-    return settings.msg_timeout.format(business=business_name, question=question)
+        return settings.msg_answer_sms.format(**values)
+    if kind == CALLER_CLOSED:
+        return settings.msg_closed.format(**values)
+    return settings.msg_timeout.format(**values)
+
+
+def request_url(settings: Settings, request_id: int) -> str:
+    """The dashboard page of one help request (sent in alerts)."""
+    return f"{settings.public_base_url.rstrip('/')}/requests/{request_id}"

@@ -27,6 +27,7 @@ def run(services: Services, host: str, port: int) -> None:
     signal.signal(signal.SIGTERM, _stop)
     services.start_workers()
     log.info("Frontdesk on http://%s:%d", host, port)
-    # send_bytes=1 flushes each chunk at once, which live-update streams (SSE) need.
+    # send_bytes=1 flushes each chunk at once, which live-update streams (SSE) need;
+    # channel_request_lookahead lets a stream see that its client left and free its thread.
     waitress_serve(app, host=host, port=port, threads=services.settings.web_threads, send_bytes=1,
-                   channel_timeout=300, ident="frontdesk")
+                   channel_timeout=300, channel_request_lookahead=1, ident="frontdesk")

@@ -13,6 +13,7 @@ from frontdesk.clock import Clock, SystemClock
 from frontdesk.db import Database
 from frontdesk.knowledge.store import KnowledgeBase
 from frontdesk.lifecycle import HelpDesk
+from frontdesk.notifications import Dispatcher, send_reminders
 from frontdesk.settings import Settings
 from frontdesk.signals import Signals
 from frontdesk.workers import PeriodicWorker
@@ -35,6 +36,7 @@ class Services:
     desk: HelpDesk
     accounts: Accounts
     calls: CallStore
+    dispatcher: Dispatcher
     workers: list[PeriodicWorker] = field(default_factory=list)
     _hub: CallHub | None = None
     _hub_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -55,9 +57,17 @@ class Services:
             return self._hub
 
     def start_workers(self) -> None:
-        """Start the background loops of `serve`: timeout sweeper (and the others registered)."""
+        """Start the background loops of `serve`: timeout sweeper, outbox dispatcher, supervisor reminders."""
         sweeper = PeriodicWorker("sweeper", self.desk.sweep, self.settings.sweep_interval_seconds)
-        self.workers.append(sweeper)
+        dispatcher = PeriodicWorker("dispatcher", self.dispatcher.drain, self.settings.dispatch_interval_seconds)
+        # A new follow-up row wakes the dispatcher at once instead of at its next tick.
+        self.signals.subscribe("followup", dispatcher.wake)
+        reminder = PeriodicWorker(
+            "reminder",
+            lambda: send_reminders(self.db, self.clock, self.settings, self.signals),
+            self.settings.sweep_interval_seconds,
+        )
+        self.workers.extend([sweeper, dispatcher, reminder])
         ended = self.calls.end_orphans()
         if ended:
             log.info("ended %d text call(s) whose hub is gone", ended)
@@ -76,6 +86,7 @@ class Services:
             hub, self._hub = self._hub, None
         if hub is not None:
             hub.stop()
+        self.dispatcher.close()
         self.db.dispose()
 
 
@@ -86,5 +97,6 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     signals = Signals()
     knowledge = KnowledgeBase(db, clock, review_required=settings.kb_review_required)
     desk = HelpDesk(db, clock, settings, signals, same_question=knowledge.same_question, learner=knowledge.learn)
+    dispatcher = Dispatcher(db, clock, settings, signals)
     return Services(settings=settings, db=db, clock=clock, signals=signals, knowledge=knowledge, desk=desk,
-                    accounts=Accounts(db, clock), calls=CallStore(db, clock, settings))
+                    accounts=Accounts(db, clock), dispatcher=dispatcher, calls=CallStore(db, clock, settings))

@@ -61,19 +61,43 @@ class Settings(BaseSettings):
     twilio_auth_token: str = Field("", description="Twilio auth token.")
     twilio_from_number: str = Field("", description="Twilio sender number for SMS.")
     twilio_base_url: str = Field("", description="Override Twilio's API base URL (tests, proxies).")
+    supervisor_email: str = Field("", description="Email supervisor alerts to this address (needs SMTP_HOST).")
+    smtp_host: str = Field("", description="SMTP server for email alerts. Empty: no email.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    smtp_username: str = Field("", description="SMTP login (empty: no login).")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_from: str = Field("frontdesk@localhost", description="Sender address of email alerts.")
     outbox_max_attempts: int = Field(6, ge=1, description="Delivery attempts before a follow-up is dead-lettered.")
     outbox_backoff_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles each attempt.")
+    outbox_lease_seconds: float = Field(
+        120.0, gt=0, description="How long a dispatcher owns a claimed follow-up before another may retry it."
+    )
+    dispatch_batch_size: int = Field(32, ge=1, description="Follow-ups one dispatcher claims per step.")
+    dispatch_concurrency: int = Field(8, ge=1, description="Parallel sends per dispatcher.")
+    delivery_timeout_seconds: float = Field(10.0, gt=0, description="HTTP timeout of one webhook or Twilio call.")
+    in_call_pickup_seconds: float = Field(
+        5.0, gt=0, description="An in-call follow-up not spoken within this long is texted instead."
+    )
+    supervisor_reminder_enabled: bool = Field(
+        True, description="Alert supervisors again once a request is still pending at half its deadline."
+    )
     msg_escalation: str = Field(
         "Let me check with my supervisor and get back to you.", description="What the caller hears on escalation."
     )
     msg_answer_sms: str = Field(
-        "Hi, this is {business}. About your question \"{question}\": {answer}",
+        "Hi {name}, this is {business}. About your question \"{question}\": {answer}",
         description="Text sent with a supervisor's answer to a caller who hung up.",
     )
     msg_timeout: str = Field(
         "Sorry, I couldn't reach my supervisor about \"{question}\" in time. "
         "We'll text you as soon as we have an answer.",
         description="Told (or texted) to a caller when their request times out.",
+    )
+    msg_closed: str = Field(
+        "Hi {name}, this is {business}. About your question \"{question}\": we couldn't get you an answer "
+        "this time. Please call us again.",
+        description="Told (or texted) to a caller when a supervisor closes their request without an answer.",
     )
     msg_supervisor_alert: str = Field(
         "Hey, I need help answering: {question} (caller {caller}). {link}",
@@ -84,6 +108,13 @@ class Settings(BaseSettings):
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.env == "production" and (self.secret_key in _PLACEHOLDERS or len(self.secret_key) < 32):
             raise SettingsError("SECRET_KEY must be set to a random value of at least 32 characters in production")
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_send(self) -> Settings:
+        # A dispatcher only starts a send that can finish within its lease; a shorter lease would send nothing.
+        if self.outbox_lease_seconds <= self.delivery_timeout_seconds:
+            raise SettingsError("OUTBOX_LEASE_SECONDS must be longer than DELIVERY_TIMEOUT_SECONDS")
         return self
 
     @property

@@ -55,7 +55,7 @@ def test_chat_on_the_call_page_with_an_in_call_answer(live_server: tuple[str, Se
         assert "Glow Hair Studio" in page.inner_text("#transcript")
         page.fill("#text", "<img src=x onerror=alert(1)> Can you dye my dog's fur pink?")
         page.press("#text", "Enter")
-        page.wait_for_function("document.querySelectorAll('#transcript li').length >= 3")
+        page.wait_for_selector("#transcript li:nth-child(3)")
         assert page.locator("#transcript img").count() == 0  # shown as text
         assert "<img src=x" in page.inner_text("#transcript li.caller")
         assert "supervisor" in page.inner_text("#transcript").lower()
@@ -65,9 +65,9 @@ def test_chat_on_the_call_page_with_an_in_call_answer(live_server: tuple[str, Se
         with svc.db.read() as s:
             request_id = s.scalar(select(HelpRequest.id))
         svc.desk.answer(request_id, "Sorry, we only style people.", by="sup@x")
-        page.wait_for_function("document.querySelector('#transcript').innerText.includes('only style people')",
-                               timeout=5000)
+        page.locator("#transcript li", has_text="only style people").wait_for(timeout=5000)
         page.click("#hangup")
-        page.wait_for_function("document.querySelector('#status').innerText.includes('hung up')")
+        page.locator("#status", has_text="hung up").wait_for()
+        assert "connect-src 'self'" in (page.goto(base + "/call").headers.get("content-security-policy") or "")
         browser.close()
     assert dialogs == []

@@ -1,4 +1,7 @@
-"""CLI commands of the receptionist: `frontdesk agent dev|start`, `frontdesk call`, `frontdesk token`."""
+"""CLI commands of the receptionist: `frontdesk agent dev|start`, `frontdesk call`, `frontdesk token`.
+
+`frontdesk.cli` is imported inside the commands: it registers these commands when it loads, so a
+top-level import back into it would be circular (e.g. under `python -m frontdesk.cli`)."""
 
 from __future__ import annotations
 
@@ -9,13 +12,13 @@ from collections.abc import Callable
 
 import click
 
-from frontdesk.cli import CliError, load_settings, services, setup_logging
-
 
 @click.command("agent")
 @click.argument("mode", type=click.Choice(["dev", "start"]))
 def agent(mode: str) -> None:
     """Run the LiveKit voice worker (needs LiveKit, Deepgram and OpenAI keys)."""
+    from frontdesk.cli import CliError, load_settings, setup_logging
+
     settings = load_settings()
     from frontdesk.agent.worker import build_server, missing_setting
 
@@ -38,6 +41,8 @@ def agent(mode: str) -> None:
 @click.option("--dispatch", is_flag=True, help="Also dispatch the receptionist into the room.")
 def token(room: str, identity: str, name: str, ttl: int, dispatch: bool) -> None:
     """Print a LiveKit access token (replaces `livekit-cli create-token`)."""
+    from frontdesk.cli import CliError, load_settings
+
     settings = load_settings()
     if not settings.livekit_api_key or not settings.livekit_api_secret:
         raise CliError("LIVEKIT_API_KEY and LIVEKIT_API_SECRET must be set to sign a token")
@@ -54,6 +59,7 @@ def token(room: str, identity: str, name: str, ttl: int, dispatch: bool) -> None
 @click.option("--name", default="", help="Your name.")
 def call(phone: str, name: str) -> None:
     """A text call with the receptionist in this terminal; type lines, Ctrl-D to hang up."""
+    from frontdesk.cli import CliError, services
     from frontdesk.lifecycle import LifecycleError
 
     svc = services(migrate=True)

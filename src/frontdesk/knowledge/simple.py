@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 
 _WORD = re.compile(r"[a-z0-9$']+")
 _STOP = frozenset(
-    "a an the is are do does you your we our i me my can could would will to of for on in at and or "
-    "what whats what's how much many when where which who it its it's be there any have has with this that "
-    "please hi hello um uh like y'all ya get".split()
+    ["a", "an", "the", "is", "are", "do", "does", "you", "your", "we", "our", "i", "me", "my", "can", "could", "would", "will", "to", "of", "for", "on", "in", "at", "and", "or", "what", "whats", "what's", "how", "much", "many", "when", "where", "which", "who", "it", "its", "it's", "be", "there", "any", "have", "has", "with", "this", "that", "please", "hi", "hello", "um", "uh", "like", "y'all", "ya", "get"]
 )
 
 

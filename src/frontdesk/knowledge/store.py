@@ -10,19 +10,21 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from frontdesk.clock import Clock
 from frontdesk.db import Database
 from frontdesk.knowledge import simple
 from frontdesk.knowledge.simple import SearchResult
-from frontdesk.lifecycle import InvalidInput, NotFound, record_event
-from frontdesk.models import KB_STATUSES, HelpRequest, KnowledgeEntry
+from frontdesk.lifecycle import Answered, InvalidInput, NotFound, record_event
+from frontdesk.models import KB_STATUSES, KnowledgeEntry, table_of
 from frontdesk.text import clean
 
 MAX_Q, MAX_A = 1000, 4000
 SERVED = "active"
+_ENTRIES = table_of(KnowledgeEntry)
+_INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
 
 
 def entry_dict(e: KnowledgeEntry) -> dict[str, Any]:
@@ -110,25 +112,22 @@ class KnowledgeBase:
             status: str = SERVED, source_request_id: int | None = None) -> KnowledgeEntry:
         """Insert an entry within an open transaction and record the event."""
         q, a = self._validated(question, answer)
-        entry = KnowledgeEntry(
-            question=q, answer=a, source=source, status=status, source_request_id=source_request_id,
-            created_by=by, created_at=now, updated_by=by, updated_at=now, times_used=0,
-        )
-        session.add(entry)
-        session.flush()
-        record_event(session, now, entity="knowledge", entity_id=entry.id, action="created", actor=by,
+        values = dict(question=q, answer=a, source=source, status=status, source_request_id=source_request_id,
+                      created_by=by, created_at=now, updated_by=by, updated_at=now, times_used=0)
+        entry_id = session.execute(_INSERT_ENTRY, values).scalar_one()
+        record_event(session, now, entity="knowledge", entity_id=entry_id, action="created", actor=by,
                      help_request_id=source_request_id, source=source, status=status)
-        return entry
+        return KnowledgeEntry(id=entry_id, **values)
 
     def create(self, question: str, answer: str, *, by: str, source: str = "manual") -> KnowledgeEntry:
         """Add an entry by hand."""
         with self.db.write() as s:
             return self.add(s, question, answer, source=source, by=by, now=self.clock.now())
 
-    def learn(self, session: Session, request: HelpRequest, question: str, by: str, now: datetime) -> int:
+    def learn(self, session: Session, request: Answered, question: str, by: str, now: datetime) -> int:
         """Learn a supervisor's answer (lifecycle hook, inside the answer's transaction)."""
         status = "pending_review" if self.review_required else SERVED
-        entry = self.add(session, question, request.answer or "", source="learned", by=by, now=now,
+        entry = self.add(session, question, request.answer, source="learned", by=by, now=now,
                          status=status, source_request_id=request.id)
         return entry.id
 

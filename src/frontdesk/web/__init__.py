@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+from typing import Any
 
-from flask import Flask
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, Response, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from frontdesk.services import Services, build_services
 from frontdesk.settings import Settings
@@ -14,24 +17,69 @@ from frontdesk.web import errors
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
+# Dashboard pages get a strict content security policy: no inline script, nothing from other hosts.
+PAGE_BLUEPRINTS = {"auth", "pages", "kb"}
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+
+class BoundedInt(IntegerConverter):
+    """`<int:id>` that only matches ids a database INTEGER can hold, so a huge id is a 404, not a driver error."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the dashboard + API app. Pass `services` to share them (tests, `serve`)."""
-    settings = settings or (services.settings if services else Settings())
+    settings = settings or (services.settings if services else Settings())  # type: ignore[call-arg]
     services = services or build_services(settings)
     app = Flask(__name__)
+    app.url_map.converters["int"] = BoundedInt  # before any route is added
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=256 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.env == "production",
+        SESSION_COOKIE_NAME="frontdesk_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=12 * 3600,
         JSON_SORT_KEYS=False,
     )
     app.extensions["frontdesk"] = services
     errors.register(app)
     csrf.init_app(app)
-    # Blueprints. API blueprints under /api/v1 authenticate by bearer token and are CSRF-exempt.
+    _register_blueprints(app)
+    _register_template_helpers(app, services)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.blueprint in PAGE_BLUEPRINTS:
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Any:
+        # A stale or missing form token: say so plainly instead of a bare "400 Bad Request".
+        from flask import render_template, url_for
+
+        if request.path.startswith("/api/"):
+            return errors.error_response(400, "csrf", exc.description or "CSRF token missing")
+        back = url_for("auth.login") if request.path == "/login" else url_for("pages.pending")
+        return render_template("error.html", title="This form has expired",
+                               message="For your safety forms are only valid for a while. Reload the page and "
+                                       "try again.", back=back), 400
+    # Notifications' blueprints: follow-ups API and re-send, Prometheus metrics.
+    from frontdesk.web import api_followups, metrics
+
+    app.register_blueprint(metrics.bp)
+    api_followups.register(app, csrf)
+    # The receptionist's public text-call API (CSRF-exempt, no cookies) and the caller page.
     from frontdesk.web import api_calls, call_page
 
     app.register_blueprint(api_calls.bp)
@@ -44,6 +92,36 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return {"status": "ok"}
 
     return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    # API blueprints under /api/v1 authenticate by bearer token (no cookies) and are CSRF-exempt.
+    from frontdesk.web import api_kb, api_requests, openapi, views_auth, views_kb, views_requests
+
+    for bp in (views_auth.bp, views_requests.bp, views_kb.bp):
+        app.register_blueprint(bp)
+    for bp in (views_auth.api, api_requests.bp, api_kb.bp, openapi.bp):
+        csrf.exempt(bp)
+        app.register_blueprint(bp)
+
+
+def _register_template_helpers(app: Flask, services: Services) -> None:
+    from frontdesk.web import filters
+    from frontdesk.web.auth import current_supervisor
+
+    filters.register(app, services.clock)
+
+    def pending_count() -> int:
+        from frontdesk.web.queries import count_pending
+
+        with services.db.read() as s:
+            return count_pending(s)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        # Callables, so fragments that never show them cost no query.
+        return {"current_supervisor": current_supervisor, "pending_count": pending_count,
+                "business_name": lambda: filters.business_name(services)}
 
 
 def services_of(app: Flask) -> Services:

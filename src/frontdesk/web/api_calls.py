@@ -139,7 +139,7 @@ def end_call(call_id: str) -> Response:
         _turn(lambda: hub.end_call(call_id))
     else:
         svc.calls.end(call_id)
-    return jsonify({"id": call_id, "status": "ended"})
+    return jsonify(call_dict(svc.calls.get(call_id), svc.calls.transcript(call_id)))
 
 
 @bp.post("/voice-token")

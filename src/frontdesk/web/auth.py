@@ -42,7 +42,10 @@ def login_required(view: F) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_supervisor() is None:
-            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+            target = None
+            if request.method == "GET":
+                target = request.full_path if request.query_string else request.path
+            return redirect(url_for("auth.login", next=target))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

@@ -1,0 +1,136 @@
+"""Turning claimed outbox rows into messages: bodies are rendered at send time, a batch at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from frontdesk import outbox
+from frontdesk.models import BusinessProfile, HelpRequest, HelpRequestCaller
+from frontdesk.notifications.channels import Message
+from frontdesk.settings import Settings
+from frontdesk.text import mask_phone
+
+DEFAULT_BUSINESS = "our team"
+SMS_MAX_CHARS = 1600  # Twilio refuses longer bodies
+EVENTS = {
+    outbox.SUPERVISOR_ALERT: "help_request.created",
+    outbox.SUPERVISOR_REMINDER: "help_request.reminder",
+    outbox.CALLER_ANSWER: "caller.answer",
+    outbox.CALLER_TIMEOUT: "caller.timeout",
+    outbox.CALLER_CLOSED: "caller.closed",
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A follow-up row this dispatcher owns until `claimed_until`."""
+
+    id: int
+    help_request_id: int | None
+    call_id: str | None
+    kind: str
+    channel: str
+    recipient: str
+    attempts: int
+    created_at: datetime
+    payload: dict[str, Any]
+    dedupe_key: str
+    claimed_until: datetime
+    maybe_sent: bool
+
+
+def delivery_id(dedupe_key: str, payload: dict[str, Any] | None) -> str:
+    """Stable across retries of one follow-up; a deliberate re-send gets a new one."""
+    resends = int((payload or {}).get("resends", 0))
+    return dedupe_key if not resends else f"{dedupe_key}/resend-{resends}"
+
+
+def business_name(session: Session) -> str:
+    """The business's name from its profile, or a neutral fallback."""
+    name = session.scalar(select(BusinessProfile.name).where(BusinessProfile.id == 1))
+    return name or DEFAULT_BUSINESS
+
+
+def prepare(session: Session, claims: list[Claim], settings: Settings) -> dict[int, Message]:
+    """Render every claim of a batch with a handful of queries; claims whose request is gone are left out."""
+    request_ids = {c.help_request_id for c in claims if c.help_request_id is not None}
+    requests = {
+        r.id: r for r in session.scalars(select(HelpRequest).where(HelpRequest.id.in_(request_ids)))
+    } if request_ids else {}
+    waiters: dict[int, list[HelpRequestCaller]] = {}
+    if request_ids:
+        for w in session.scalars(
+            select(HelpRequestCaller)
+            .where(HelpRequestCaller.help_request_id.in_(request_ids))
+            .order_by(HelpRequestCaller.id)
+        ):
+            waiters.setdefault(w.help_request_id, []).append(w)
+    business = business_name(session)
+    messages: dict[int, Message] = {}
+    for claim in claims:
+        request = requests.get(claim.help_request_id or -1)
+        if request is None:
+            continue
+        group = waiters.get(request.id, [])
+        if claim.kind.startswith("caller"):
+            waiter = _waiter_of(group, claim)
+            text = outbox.render(claim.kind, request, business, settings, caller_name=waiter.caller_name if waiter else "")
+        else:
+            caller = mask_phone(group[0].caller_phone) if group and group[0].caller_phone else "unknown"
+            text = outbox.render(claim.kind, request, business, settings, caller=caller)
+        messages[claim.id] = _message(claim, request, text, group, settings)
+    return messages
+
+
+def _waiter_of(group: list[HelpRequestCaller], claim: Claim) -> HelpRequestCaller | None:
+    for w in group:
+        if claim.call_id is not None and w.call_id == claim.call_id:
+            return w
+    for w in group:
+        if w.caller_phone and w.caller_phone == claim.recipient:
+            return w
+    return None
+
+
+def _message(
+    claim: Claim, request: HelpRequest, text: str, group: list[HelpRequestCaller], settings: Settings
+) -> Message:
+    did = delivery_id(claim.dedupe_key, claim.payload)
+    if claim.channel == "sms":
+        text = text[:SMS_MAX_CHARS]
+    event = EVENTS.get(claim.kind, claim.kind)
+    payload: dict[str, Any] = {}
+    if claim.channel in ("webhook", "email"):
+        payload = {
+            "event": event,
+            "delivery_id": did,
+            "kind": claim.kind,
+            "text": text,
+            "help_request": {
+                "id": request.id,
+                "question": request.question,
+                "status": request.status,
+                "caller": mask_phone(group[0].caller_phone) if group and group[0].caller_phone else "unknown",
+                "waiting_callers": len(group),
+                "created_at": request.created_at.isoformat() + "Z",
+                "expires_at": request.expires_at.isoformat() + "Z",
+                "url": outbox.request_url(settings, request.id),
+            },
+        }
+    return Message(
+        followup_id=claim.id,
+        delivery_id=did,
+        kind=claim.kind,
+        channel=claim.channel,
+        recipient=claim.recipient,
+        text=text,
+        created_at=claim.created_at,
+        event=event,
+        payload=payload,
+        maybe_sent=claim.maybe_sent,
+    )

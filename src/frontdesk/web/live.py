@@ -1,0 +1,163 @@
+"""Live updates for the queue page: server-sent events fed from the `events` table.
+
+Help requests are created by other processes too (voice workers, other `serve` instances), so one
+thread per process polls `max(events.id)` every ~250 ms (an index look-up) and is woken early by
+in-process signals. New help-request events fan out to every subscriber's queue; each `/events`
+stream writes them as small JSON messages. The thread starts with the first subscriber and ends
+when the last one leaves, so nothing runs at import time or in an idle process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy import func, select
+
+from frontdesk.models import Event
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.25
+KEEPALIVE_SECONDS = 15.0
+DISCONNECT_CHECK_SECONDS = 1.0
+STREAM_SECONDS = 600.0  # streams end after this; EventSource reconnects with Last-Event-ID
+BATCH = 500
+
+
+class LiveFeed:
+    """Fans out new help-request events to subscribers (each a bounded queue of message batches)."""
+
+    def __init__(self, db: Any, signals: Any, poll_seconds: float = POLL_SECONDS) -> None:
+        self.db, self.signals, self.poll_seconds = db, signals, poll_seconds
+        self._lock = threading.Lock()
+        self._subscribers: set[queue.Queue[list[dict[str, Any]]]] = set()
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._last_id = 0
+
+    def latest_id(self) -> int:
+        """The newest event id in the store."""
+        with self.db.read() as s:
+            return int(s.scalar(select(func.max(Event.id))) or 0)
+
+    def subscribe(self) -> queue.Queue[list[dict[str, Any]]]:
+        """A new subscriber queue; starts the poller if it is not running."""
+        sub: queue.Queue[list[dict[str, Any]]] = queue.Queue(maxsize=100)
+        with self._lock:
+            self._subscribers.add(sub)
+            if self._thread is None:
+                self._last_id = self.latest_id()
+                self._thread = threading.Thread(target=self._run, name="live-feed", daemon=True)
+                self._thread.start()
+        return sub
+
+    def unsubscribe(self, sub: queue.Queue[list[dict[str, Any]]]) -> None:
+        """Forget a subscriber; the poller stops after the last one leaves."""
+        with self._lock:
+            self._subscribers.discard(sub)
+        self._wake.set()
+
+    def subscriber_count(self) -> int:
+        """How many streams are open in this process."""
+        with self._lock:
+            return len(self._subscribers)
+
+    def _on_signal(self, _topic: str, _payload: dict[str, Any]) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        unsubscribe = self.signals.subscribe("help_request", self._on_signal)
+        try:
+            while True:
+                with self._lock:
+                    if not self._subscribers:
+                        self._thread = None
+                        return
+                try:
+                    self._poll_once()
+                except Exception:  # a database hiccup must not end live updates for good
+                    log.exception("live feed poll failed; retrying")
+                    time.sleep(1.0)
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+        finally:
+            unsubscribe()
+
+    def _poll_once(self) -> None:
+        latest = self.latest_id()
+        if latest <= self._last_id:
+            return
+        messages = read_messages(self.db, self._last_id, latest)
+        self._last_id = latest
+        if messages:
+            self.publish(messages)
+
+    def publish(self, messages: list[dict[str, Any]]) -> None:
+        """Hand a batch to every subscriber; a subscriber that stopped reading is dropped."""
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for sub in subscribers:
+            try:
+                sub.put_nowait(messages)
+            except queue.Full:
+                self.unsubscribe(sub)
+
+
+def read_messages(db: Any, after_id: int, upto_id: int) -> list[dict[str, Any]]:
+    """Help-request events in (after_id, upto_id] as messages; a `resync` message when there are too many."""
+    with db.read() as s:
+        rows = s.execute(
+            select(Event.id, Event.help_request_id, Event.action)
+            .where(Event.id > after_id, Event.id <= upto_id, Event.entity == "help_request")
+            .order_by(Event.id)
+            .limit(BATCH + 1)
+        ).all()
+    if len(rows) > BATCH:
+        return [{"event_id": upto_id, "type": "resync"}]
+    return [{"event_id": r.id, "type": "help_request", "id": r.help_request_id, "action": r.action} for r in rows]
+
+
+def sse_stream(
+    feed: LiveFeed,
+    last_event_id: int | None,
+    lifetime: float = STREAM_SECONDS,
+    disconnected: Callable[[], bool] | None = None,
+) -> Iterator[str]:
+    """The text of one `/events` stream: a retry hint, any events missed since `last_event_id`, then live ones.
+
+    Each stream holds a server thread, so it ends as soon as `disconnected()` says the client left
+    (waitress tells when `channel_request_lookahead` is on), else at the next keepalive write.
+    """
+    sub = feed.subscribe()
+    try:
+        yield "retry: 2000\n\n"
+        if last_event_id is not None:
+            missed = read_messages(feed.db, last_event_id, feed.latest_id())
+            if missed:
+                yield _format(missed)
+        deadline = time.monotonic() + lifetime
+        next_keepalive = time.monotonic() + KEEPALIVE_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                batch = sub.get(timeout=DISCONNECT_CHECK_SECONDS)
+            except queue.Empty:
+                if disconnected is not None and disconnected():
+                    return
+                if time.monotonic() >= next_keepalive:
+                    next_keepalive = time.monotonic() + KEEPALIVE_SECONDS
+                    yield ": keepalive\n\n"
+                continue
+            yield _format(batch)
+    finally:
+        feed.unsubscribe(sub)
+
+
+def _format(batch: list[dict[str, Any]]) -> str:
+    last = batch[-1]["event_id"]
+    return f"id: {last}\nevent: update\ndata: {json.dumps({'messages': batch})}\n\n"

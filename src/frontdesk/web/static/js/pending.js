@@ -1,0 +1,190 @@
+/* The live queue: listens to /events (server-sent events), fetches only the cards that changed and
+   inserts new ones without re-rendering the others, so an answer being typed is never wiped. */
+(function () {
+  "use strict";
+  var queue = document.getElementById("queue");
+  if (!queue) return;
+  var totalEl = document.getElementById("pending-total");
+  var navCount = document.getElementById("nav-pending-count");
+  var empty = document.getElementById("queue-empty");
+  var live = document.getElementById("live-status");
+  var fd = window.Frontdesk || { flash: function () {}, tick: function () {} };
+  var FIELDS = ["caller", "live", "waiters"];
+  var wanted = new Set();
+  var timer = null;
+
+  function setTotal(n) {
+    totalEl.textContent = String(n);
+    if (navCount) navCount.textContent = String(n);
+  }
+
+  function refreshEmpty() {
+    empty.hidden = queue.querySelector(".card") !== null;
+  }
+
+  function setLive(state, text) {
+    live.dataset.state = state;
+    live.querySelector(".live-text").textContent = text;
+  }
+
+  function cardStatus(card, text, isError) {
+    var el = card.querySelector(".card-status");
+    el.textContent = text;
+    el.classList.toggle("error", !!isError);
+  }
+
+  function isBusy(card) {
+    var box = card.querySelector("textarea");
+    return card.contains(document.activeElement) || (box && box.value.trim() !== "");
+  }
+
+  // A card that left the queue elsewhere: removed, unless the supervisor is typing in it.
+  function leave(card) {
+    if (isBusy(card)) {
+      card.classList.add("card-gone");
+      card.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+      cardStatus(card, "This request was answered or closed elsewhere. Your draft is kept here until you reload.", true);
+    } else {
+      card.remove();
+    }
+  }
+
+  function adoptChildren(target, source) {
+    target.replaceChildren.apply(target, Array.from(source.childNodes).map(function (n) {
+      return document.importNode(n, true);
+    }));
+  }
+
+  function applyFragment(ids, html) {
+    // The fragment comes from our server with every caller-supplied value escaped by Jinja;
+    // DOMParser builds inert nodes (scripts never run) that are then adopted into the page.
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var incoming = new Map();
+    doc.querySelectorAll("article.card").forEach(function (c) { incoming.set(c.dataset.id, c); });
+    ids.forEach(function (id) {
+      var existing = document.getElementById("request-" + id);
+      var fresh = incoming.get(String(id));
+      if (fresh && existing) {
+        FIELDS.forEach(function (f) {
+          var a = existing.querySelector('[data-field="' + f + '"]');
+          var b = fresh.querySelector('[data-field="' + f + '"]');
+          if (a && b) adoptChildren(a, b);
+        });
+      } else if (fresh) {
+        var node = document.importNode(fresh, true);
+        node.classList.add("card-new");
+        queue.appendChild(node);
+        bindCard(node);
+      } else if (existing && !existing.classList.contains("card-gone")) {
+        leave(existing);
+      }
+    });
+    refreshEmpty();
+    fd.tick();
+  }
+
+  function flush() {
+    timer = null;
+    var ids = Array.from(wanted);
+    wanted.clear();
+    if (!ids.length) return;
+    fetch(queue.dataset.cardsUrl + "?ids=" + ids.join(","), {
+      credentials: "same-origin", headers: { "X-Requested-With": "fetch" }
+    }).then(function (res) {
+      if (res.redirected) { window.location.assign(res.url); return null; }
+      if (!res.ok) throw new Error("HTTP " + res.status);
+      var total = res.headers.get("X-Pending-Total");
+      if (total !== null) setTotal(total);
+      return res.text();
+    }).then(function (html) {
+      if (html !== null) applyFragment(ids, html);
+    }).catch(function () {
+      ids.forEach(function (id) { wanted.add(id); });
+      timer = window.setTimeout(flush, 2000);
+    });
+  }
+
+  function want(ids) {
+    ids.forEach(function (id) { wanted.add(id); });
+    if (!timer) timer = window.setTimeout(flush, 60);
+  }
+
+  function onUpdate(ev) {
+    var data;
+    try { data = JSON.parse(ev.data); } catch (e) { return; }
+    var ids = [];
+    (data.messages || []).forEach(function (m) {
+      if (m.type === "resync") {
+        setLive("stale", "Many changes: reload to see them all");
+      } else if (m.id !== null && m.id !== undefined) {
+        ids.push(m.id);
+      }
+    });
+    if (ids.length) want(ids);
+  }
+
+  function submitViaFetch(card, form, ev) {
+    ev.preventDefault();
+    var closing = form.classList.contains("js-close");
+    if (closing && !window.confirm("Close this request without an answer? The caller will be told.")) return;
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    cardStatus(card, closing ? "Closing…" : "Sending…", false);
+    fetch(form.action, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" }
+    }).then(function (res) {
+      return res.json().catch(function () { return { ok: false, message: "Could not send (HTTP " + res.status + ")." }; })
+        .then(function (data) { return { res: res, data: data }; });
+    }).then(function (r) {
+      if (r.data.ok) {
+        fd.flash(r.data.message, "success");
+        card.remove();
+        setTotal(Math.max(0, Number(totalEl.textContent) - 1));
+        refreshEmpty();
+      } else {
+        cardStatus(card, r.data.message, true);
+        if (r.res.status === 409) card.classList.add("card-gone");
+        else button.disabled = false;
+      }
+    }).catch(function () {
+      cardStatus(card, "Network problem: nothing was sent. Try again.", true);
+      button.disabled = false;
+    });
+  }
+
+  function bindCard(card) {
+    card.querySelectorAll("form.js-answer, form.js-close").forEach(function (form) {
+      form.addEventListener("submit", function (ev) { submitViaFetch(card, form, ev); });
+    });
+  }
+
+  queue.querySelectorAll(".card").forEach(bindCard);
+  if (!window.EventSource) {
+    setLive("off", "Live updates unavailable: reload to refresh");
+    return;
+  }
+  // EventSource retries by itself after network errors, but gives up for good on an HTTP error (for
+  // example a session that expired); then check the session and open a new stream.
+  var lastEventId = "";
+  function connect() {
+    var url = queue.dataset.eventsUrl + (lastEventId ? "?last_event_id=" + encodeURIComponent(lastEventId) : "");
+    var source = new EventSource(url);
+    source.addEventListener("update", function (ev) {
+      if (ev.lastEventId) lastEventId = ev.lastEventId;
+      onUpdate(ev);
+    });
+    source.onopen = function () { setLive("live", "Live"); };
+    source.onerror = function () {
+      setLive("reconnecting", "Reconnecting…");
+      if (source.readyState !== EventSource.CLOSED) return;
+      window.setTimeout(function () {
+        fetch(queue.dataset.cardsUrl + "?ids=", { credentials: "same-origin" }).then(function (res) {
+          if (res.redirected) window.location.assign(res.url);
+          else connect();
+        }).catch(function () { window.setTimeout(connect, 5000); });
+      }, 3000);
+    };
+  }
+  connect();
+})();

@@ -1,0 +1,60 @@
+"""Suggested answers for queue cards: the knowledge base's own search, cached briefly.
+
+The queue renders up to 50 cards; searching the knowledge base for each on every refresh would
+dominate the page time once the matcher is an embedding model, so results are cached per question
+and dropped when the knowledge base changes (its newest `updated_at` and size) or after a minute.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy import func, select
+
+from frontdesk.knowledge.simple import Match
+from frontdesk.models import KnowledgeEntry
+
+TTL_SECONDS = 60.0
+MAX_ENTRIES = 2000
+MIN_SCORE = 0.05
+
+
+class SuggestionCache:
+    """question -> top knowledge matches, valid while the knowledge base is unchanged."""
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, tuple[float, Any, list[Match]]] = OrderedDict()
+
+    def _stamp(self) -> Any:
+        with self.services.db.read() as s:
+            return tuple(s.execute(
+                select(func.count(KnowledgeEntry.id), func.max(KnowledgeEntry.updated_at))
+            ).one())
+
+    def for_questions(self, questions: list[str]) -> dict[str, list[Match]]:
+        """Suggestions for each question (matches with a non-trivial score, best first)."""
+        if not questions:
+            return {}
+        stamp = self._stamp()
+        now = time.monotonic()
+        out: dict[str, list[Match]] = {}
+        for question in questions:
+            with self._lock:
+                hit = self._items.get(question)
+            if hit is not None and hit[1] == stamp and now - hit[0] < TTL_SECONDS:
+                out[question] = hit[2]
+                continue
+            result = self.services.knowledge.search(question)
+            matches = [m for m in result.matches if m.score >= MIN_SCORE]
+            out[question] = matches
+            with self._lock:
+                self._items[question] = (now, stamp, matches)
+                self._items.move_to_end(question)
+                while len(self._items) > MAX_ENTRIES:
+                    self._items.popitem(last=False)
+        return out
