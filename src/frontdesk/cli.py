@@ -183,6 +183,25 @@ def kb_export() -> None:
     click.echo(services().knowledge.export_json())
 
 
+@kb.command("eval")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--verbose", "-v", is_flag=True, help="List the questions the gate got wrong or escalated.")
+def kb_eval(file: Path, verbose: bool) -> None:
+    """Measure retrieval and the answerable gate on an eval set FILE (see evals/)."""
+    import json
+
+    from frontdesk.knowledge.evaluation import evaluate, format_report
+
+    if not file.exists():
+        raise CliError(f"no such file: {file}")
+    try:
+        data = json.loads(file.read_text("utf-8"))
+        report = evaluate(data)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"{file}: not a valid eval set ({exc})") from None
+    click.echo(format_report(report, verbose=verbose))
+
+
 def _register_agent_commands() -> None:
     from frontdesk.agent import cli as agent_cli
 

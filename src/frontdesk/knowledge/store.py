@@ -7,6 +7,7 @@ answers all call `KnowledgeBase.search`, so they always agree.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -16,10 +17,13 @@ from sqlalchemy.orm import Session
 from frontdesk.clock import Clock
 from frontdesk.db import Database
 from frontdesk.knowledge import simple
-from frontdesk.knowledge.simple import SearchResult
+from frontdesk.knowledge.live import LiveIndex
+from frontdesk.knowledge.retrieval import SearchResult
 from frontdesk.lifecycle import Answered, InvalidInput, NotFound, record_event
 from frontdesk.models import KB_STATUSES, KnowledgeEntry, table_of
 from frontdesk.text import clean
+
+log = logging.getLogger(__name__)
 
 MAX_Q, MAX_A = 1000, 4000
 SERVED = "active"
@@ -49,20 +53,44 @@ class KnowledgeBase:
 
     def __init__(self, db: Database, clock: Clock, review_required: bool = False) -> None:
         self.db, self.clock, self.review_required = db, clock, review_required
+        # Per-process semantic index with the answerable gate; nothing loads until first use.
+        self.index = LiveIndex(db, clock.now)
+        self._semantic: bool | None = None
+
+    def _semantic_ok(self) -> bool:
+        """Whether an embedder is installed; without one we fall back to word overlap."""
+        if self._semantic is None:
+            try:
+                self.index.embedder  # noqa: B018 - loads (and hash-checks) the model once
+                self._semantic = True
+            except (ImportError, FileNotFoundError):
+                log.warning("no embedding model installed; knowledge search uses word overlap only")
+                self._semantic = False
+        return self._semantic
+
+    def _vectors(self, pairs: list[tuple[str, str]]) -> list[tuple[bytes | None, str | None]]:
+        if not pairs or not self._semantic_ok():
+            return [(None, None)] * len(pairs)
+        return list(self.index.vectors_for(pairs))
 
     # -- reading ------------------------------------------------------------------------------
     def search(self, query: str, k: int = 3) -> SearchResult:
         """Rank active entries for `query` and decide whether the best may be told to a caller."""
+        if self._semantic_ok():
+            return self.index.search(clean(query, MAX_Q), k=k)
         with self.db.read() as s:
             rows = s.execute(
                 select(KnowledgeEntry.id, KnowledgeEntry.question, KnowledgeEntry.answer).where(
                     KnowledgeEntry.status == SERVED
                 )
             ).all()
-        return simple.search(clean(query, MAX_Q), [(r.id, r.question, r.answer) for r in rows], k=k)
+        res = simple.search(clean(query, MAX_Q), [(r.id, r.question, r.answer) for r in rows], k=k)
+        return SearchResult(res.matches, res.answerable, res.best, res.reason)  # type: ignore[arg-type]
 
     def same_question(self, question: str, pending: list[tuple[int, str]]) -> int | None:
         """The id of a pending request asking the same thing as `question`, if any."""
+        if self._semantic_ok():
+            return self.index.same_question(clean(question, MAX_Q), pending)
         result = simple.search(question, [(i, q, "") for i, q in pending], k=1, threshold=0.9)
         return result.best.id if result.best else None
 
@@ -109,14 +137,22 @@ class KnowledgeBase:
         return q, a
 
     def add(self, session: Session, question: str, answer: str, *, source: str, by: str, now: datetime,
-            status: str = SERVED, source_request_id: int | None = None) -> KnowledgeEntry:
-        """Insert an entry within an open transaction and record the event."""
+            status: str = SERVED, source_request_id: int | None = None,
+            vector: tuple[bytes | None, str | None] | None = None) -> KnowledgeEntry:
+        """Insert an entry within an open transaction and record the event.
+
+        The entry's embedding is stored with the row (computed here unless `vector` is given),
+        so no process has to recompute it when it loads the index.
+        """
         q, a = self._validated(question, answer)
+        blob, model = vector if vector is not None else self._vectors([(q, a)])[0]
         values = dict(question=q, answer=a, source=source, status=status, source_request_id=source_request_id,
-                      created_by=by, created_at=now, updated_by=by, updated_at=now, times_used=0)
+                      created_by=by, created_at=now, updated_by=by, updated_at=now, times_used=0,
+                      embedding=blob, embedding_model=model)
         entry_id = session.execute(_INSERT_ENTRY, values).scalar_one()
         record_event(session, now, entity="knowledge", entity_id=entry_id, action="created", actor=by,
                      help_request_id=source_request_id, source=source, status=status)
+        self.index.mark_dirty()
         return KnowledgeEntry(id=entry_id, **values)
 
     def create(self, question: str, answer: str, *, by: str, source: str = "manual") -> KnowledgeEntry:
@@ -147,6 +183,9 @@ class KnowledgeBase:
                        if getattr(entry, k) != v}
             for k, v in changed.items():
                 setattr(entry, k, v)
+            if "question" in changed or "answer" in changed or entry.embedding is None:
+                entry.embedding, entry.embedding_model = self._vectors([(q, a)])[0]
+            self.index.mark_dirty()
             entry.updated_by, entry.updated_at = by, now
             record_event(s, now, entity="knowledge", entity_id=entry_id, action="updated", actor=by,
                          fields=sorted(changed))
@@ -170,9 +209,10 @@ class KnowledgeBase:
             except InvalidInput as exc:
                 raise InvalidInput(f"item {i}: {exc}") from exc
         now = self.clock.now()
+        vectors = self._vectors(pairs)  # one batch, outside the write transaction
         with self.db.write() as s:
-            for q, a in pairs:
-                self.add(s, q, a, source="import", by=by, now=now)
+            for (q, a), vec in zip(pairs, vectors, strict=True):
+                self.add(s, q, a, source="import", by=by, now=now, vector=vec)
         return len(pairs)
 
     def export_json(self) -> str:

