@@ -207,5 +207,15 @@ def kb_eval(file: Path, verbose: bool) -> None:
     click.echo(format_report(report, verbose=verbose))
 
 
+def _register_agent_commands() -> None:
+    from frontdesk.agent import cli as agent_cli
+
+    main.add_command(agent_cli.agent)
+    main.add_command(agent_cli.call)
+    main.add_command(agent_cli.token)
+
+
+_register_agent_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from frontdesk.accounts import Accounts
+from frontdesk.calls import CallStore
 from frontdesk.clock import Clock, SystemClock
 from frontdesk.db import Database
 from frontdesk.knowledge.store import KnowledgeBase
@@ -14,6 +17,9 @@ from frontdesk.notifications import Dispatcher, send_reminders
 from frontdesk.settings import Settings
 from frontdesk.signals import Signals
 from frontdesk.workers import PeriodicWorker
+
+if TYPE_CHECKING:
+    from frontdesk.agent.hub import CallHub
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +35,26 @@ class Services:
     knowledge: KnowledgeBase
     desk: HelpDesk
     accounts: Accounts
+    calls: CallStore
     dispatcher: Dispatcher
     workers: list[PeriodicWorker] = field(default_factory=list)
+    _hub: CallHub | None = None
+    _hub_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def running_hub(self) -> CallHub | None:
+        """The hub if it has been started in this process, else None (never starts it)."""
+        return self._hub
+
+    def call_hub(self) -> CallHub:
+        """The text-call hub of this process, started on first use (LiveKit is imported only then)."""
+        with self._hub_lock:
+            if self._hub is None:
+                from frontdesk.agent.hub import CallHub
+
+                self._hub = CallHub(self)
+                self._hub.start()
+            return self._hub
 
     def start_workers(self) -> None:
         """Start the background loops of `serve`: timeout sweeper, outbox dispatcher, supervisor reminders."""
@@ -44,15 +68,24 @@ class Services:
             self.settings.sweep_interval_seconds,
         )
         self.workers.extend([sweeper, dispatcher, reminder])
+        ended = self.calls.end_orphans()
+        if ended:
+            log.info("ended %d text call(s) whose hub is gone", ended)
+        if self.settings.calls_api_enabled:
+            self.call_hub()
         for worker in self.workers:
             worker.start()
         log.info("background workers started: %s", ", ".join(w.name for w in self.workers))
 
     def stop(self) -> None:
-        """Stop the workers and close database connections."""
+        """Stop the workers and the call hub, and close database connections."""
         for worker in self.workers:
             worker.stop()
         self.workers.clear()
+        with self._hub_lock:
+            hub, self._hub = self._hub, None
+        if hub is not None:
+            hub.stop()
         self.dispatcher.close()
         self.db.dispose()
 
@@ -67,4 +100,4 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
                     prepare_question=knowledge.prepare_question)
     dispatcher = Dispatcher(db, clock, settings, signals)
     return Services(settings=settings, db=db, clock=clock, signals=signals, knowledge=knowledge, desk=desk,
-                    accounts=Accounts(db, clock), dispatcher=dispatcher)
+                    accounts=Accounts(db, clock), dispatcher=dispatcher, calls=CallStore(db, clock, settings))

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     calls_rate_limit_per_minute: int = Field(60, ge=0, description="New text calls per client IP per minute (0 = off).")
     login_rate_limit_per_minute: int = Field(10, ge=1, description="Login attempts per client IP per minute.")
     kb_review_required: bool = Field(False, description="Learned answers wait for approval before the agent uses them.")
+    call_idle_timeout_seconds: int = Field(
+        120, ge=0, description="A text call with no message or poll for this long is hung up (0 = never)."
+    )
     max_message_chars: int = Field(2000, ge=100, description="Caller text longer than this is truncated.")
 
     # LiveKit / providers

@@ -79,6 +79,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.register_blueprint(metrics.bp)
     api_followups.register(app, csrf)
+    # The receptionist's public text-call API (CSRF-exempt, no cookies) and the caller page.
+    from frontdesk.web import api_calls, call_page
+
+    app.register_blueprint(api_calls.bp)
+    csrf.exempt(api_calls.bp)
+    app.register_blueprint(call_page.bp)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

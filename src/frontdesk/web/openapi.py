@@ -121,6 +121,11 @@ def document() -> dict[str, Any]:
                 body={"type": "object", "required": ["text"], "properties": {"text": STR}})},
             "/calls/{id}/end": {"post": _op("Hang up a text call", _json(_ref("Call")), auth=False,
                                             params=[_path_id("string")])},
+            "/calls/voice-token": {"post": _op(
+                "A LiveKit token for a voice call from the caller page (404 when LiveKit is not configured)",
+                _json({"type": "object", "properties": {"url": STR, "token": STR, "room": STR, "identity": STR}}),
+                auth=False, extra=RATE, body={"type": "object",
+                                              "properties": {"caller_phone": STR, "caller_name": STR}})},
             "/help-requests": {"get": _op("List help requests", _json(_ref("HelpRequestList")), params=[
                 _q("status", "pending (default), resolved or unresolved",
                    {"type": "string", "enum": ["pending", "resolved", "unresolved"]}),

@@ -1,0 +1,176 @@
+"""The Receptionist agent and its tools: the same agent serves voice and text calls.
+
+The LLM may only read (lookup_answer) or ask for help (request_help) and record the caller's
+contact details; request ids, states and deadlines are decided in code (DESIGN invariant 5).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from livekit.agents import Agent, RunContext, ToolError, function_tool
+
+from frontdesk.agent.profile import ProfileView
+from frontdesk.agent.session import run_db
+from frontdesk.knowledge.simple import content_words
+from frontdesk.lifecycle import MAX_QUESTION_CHARS, LifecycleError
+from frontdesk.text import clean, mask_phone, normalize_question, valid_phone
+
+if TYPE_CHECKING:
+    from frontdesk.services import Services
+
+log = logging.getLogger(__name__)
+
+# A hostile caller cannot flood the supervisors' queue from one call.
+MAX_ESCALATIONS_PER_CALL = 5
+
+
+@dataclass
+class CallState:
+    """Per-call data the tools read (`ctx.userdata`)."""
+
+    services: Services
+    call_id: str
+    profile: ProfileView
+    caller_phone: str = ""
+    caller_name: str = ""
+    escalations: dict[str, int] = field(default_factory=dict)  # normalized question -> request id
+    turn_help_request_id: int | None = None
+    db_executor: Executor | None = None  # where tools run database work (None: a worker thread)
+
+
+def covers_every_word(query: str, question: str) -> bool:
+    """True when an entry's question contains every meaningful word the caller said (2 or more).
+
+    A lexical safety net next to the knowledge base's own verdict: "how much is the rosemary scalp
+    detox?" is answered by the learned entry "Do you offer a scalp detox treatment with rosemary oil?".
+    """
+    words = content_words(query)
+    return len(words) >= 2 and words <= content_words(question)
+
+
+def find_answer(state: CallState, question: str) -> dict[str, object]:
+    """Search the knowledge base, then the business profile; the agent's only source of answers.
+
+    Returns `{answerable, answer, source, reason, matches, entry_id}`; reads only.
+    """
+    question = clean(question, MAX_QUESTION_CHARS)
+    result = state.services.knowledge.search(question)
+    matches = [{"question": m.question, "score": m.score} for m in result.matches]
+    best = result.best if result.answerable else None
+    reason = result.reason
+    if best is None and result.matches and covers_every_word(question, result.matches[0].question):
+        best, reason = result.matches[0], "entry covers every word of the question"
+    if best is not None:
+        return {"answerable": True, "answer": best.answer, "source": "knowledge", "reason": reason,
+                "matches": matches, "entry_id": best.id}
+    fact = state.profile.lookup(question)
+    if fact:
+        return {"answerable": True, "answer": fact, "source": "profile", "reason": "business profile",
+                "matches": matches, "entry_id": None}
+    return {"answerable": False, "answer": None, "source": None, "reason": reason, "matches": matches,
+            "entry_id": None}
+
+
+def lookup(state: CallState, question: str) -> dict[str, object]:
+    """`find_answer`, counting a use of the knowledge entry that answered."""
+    found = find_answer(state, question)
+    entry_id = found.pop("entry_id")
+    if isinstance(entry_id, int):
+        try:
+            state.services.knowledge.mark_used(entry_id)
+        except Exception:  # counting uses must never cost the caller their answer
+            log.exception("could not count a knowledge use")
+    return found
+
+
+def escalate(state: CallState, question: str) -> str:
+    """Open (or join) a help request for this call, once per question; returns what to tell the caller."""
+    settings = state.services.settings
+    question = clean(question, MAX_QUESTION_CHARS)
+    key = normalize_question(question)
+    if not key:
+        raise ToolError("The question is empty; ask the caller what they would like to know.")
+    if key in state.escalations:
+        state.turn_help_request_id = state.escalations[key]
+        return settings.msg_escalation
+    if len(state.escalations) >= MAX_ESCALATIONS_PER_CALL:
+        return ("I've already passed several questions to my supervisor on this call; "
+                "they'll get back to you on all of them.")
+    try:
+        result = state.services.desk.escalate(
+            question, call_id=state.call_id, caller_phone=state.caller_phone, caller_name=state.caller_name
+        )
+    except LifecycleError as exc:
+        raise ToolError(f"Could not reach the supervisor queue: {exc}") from None
+    state.escalations[key] = result.request_id
+    state.turn_help_request_id = result.request_id
+    log.info("call %s escalated to request %s (caller %s)", state.call_id, result.request_id,
+             mask_phone(state.caller_phone))
+    if not state.caller_phone:
+        return settings.msg_escalation + " What's the best phone number to text you the answer?"
+    return settings.msg_escalation
+
+
+class Receptionist(Agent):
+    """The salon's receptionist: answers from the knowledge base and profile, escalates the rest."""
+
+    def __init__(self, state: CallState) -> None:
+        super().__init__(instructions=state.profile.instructions(state.services.settings))
+
+    @function_tool
+    async def lookup_answer(self, ctx: RunContext[CallState], question: str) -> str:
+        """Look up the answer to the caller's question in the salon's knowledge base and profile.
+
+        Returns JSON with `answerable` (only then may you tell the caller `answer`), the `answer`,
+        and the best `matches` with their scores.
+
+        Args:
+            question: the caller's question, in their words
+        """
+        result = await run_db(ctx.userdata.db_executor, lookup, ctx.userdata, question)
+        return json.dumps(result)
+
+    @function_tool
+    async def request_help(self, ctx: RunContext[CallState], question: str) -> str:
+        """Ask a human supervisor a question you cannot answer from lookup_answer or the profile.
+
+        Returns the sentence to tell the caller.
+
+        Args:
+            question: the caller's question, in their words
+        """
+        return await run_db(ctx.userdata.db_executor, escalate, ctx.userdata, question)
+
+    @function_tool
+    async def set_caller_name(self, ctx: RunContext[CallState], name: str) -> str:
+        """Record the caller's name when they tell you it.
+
+        Args:
+            name: the caller's name
+        """
+        state = ctx.userdata
+        try:
+            state.caller_name = await run_db(state.db_executor, state.services.calls.set_caller_name,
+                                            state.call_id, name)
+        except LifecycleError as exc:
+            raise ToolError(f"Could not record the name: {exc}") from None
+        return f"Thanks, {state.caller_name}."
+
+    @function_tool
+    async def set_caller_phone(self, ctx: RunContext[CallState], phone: str) -> str:
+        """Record the phone number where the caller can be texted an answer.
+
+        Args:
+            phone: the caller's phone number with area code, e.g. +1 415 555 0100
+        """
+        state = ctx.userdata
+        if not valid_phone(clean(phone, 40)):
+            raise ToolError("That is not a valid phone number; ask the caller to repeat it with the area code.")
+        state.caller_phone = await run_db(state.db_executor, state.services.calls.set_caller_phone,
+                                            state.call_id, phone)
+        return f"Thanks, I've noted your number ending in {state.caller_phone[-4:]}."

@@ -1,0 +1,185 @@
+"""The LiveKit voice worker (`frontdesk agent dev|start`): one job process per call.
+
+Plugins (Deepgram STT, OpenAI LLM and TTS, VAD, turn detection) are built inside the entrypoint,
+never at import, so this module imports without any key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from livekit.agents import AgentServer, AgentSession, JobContext, llm, stt, tts, vad
+
+from frontdesk.agent.profile import load_profile
+from frontdesk.agent.receptionist import CallState, Receptionist
+from frontdesk.agent.session import TranscriptRecorder, make_llm
+from frontdesk.services import Services, build_services
+from frontdesk.settings import Settings
+from frontdesk.text import clean, valid_phone
+
+log = logging.getLogger(__name__)
+
+REQUIRED = (
+    ("LIVEKIT_URL", "livekit_url"),
+    ("LIVEKIT_API_KEY", "livekit_api_key"),
+    ("LIVEKIT_API_SECRET", "livekit_api_secret"),
+    ("DEEPGRAM_API_KEY", "deepgram_api_key"),
+    ("OPENAI_API_KEY", "openai_api_key"),
+)
+POLL_SECONDS = 0.1
+BEAT_SECONDS = 2.0
+
+
+def missing_setting(settings: Settings) -> str | None:
+    """The first environment variable the voice worker needs but is not set, or None."""
+    for env, attr in REQUIRED:
+        if not getattr(settings, attr):
+            return env
+    return None
+
+
+@dataclass
+class VoicePlugins:
+    """The speech pipeline of one call. `stt`/`tts`/`vad` None means text only (tests)."""
+
+    llm: llm.LLM
+    stt: stt.STT | None = None
+    tts: tts.TTS | None = None
+    vad: vad.VAD | None = None
+    turn_detection: Any = None
+
+
+def make_plugins(settings: Settings) -> VoicePlugins:
+    """Deepgram STT, OpenAI LLM + TTS, the local VAD and end-of-turn model. Needs the keys."""
+    from livekit.agents import inference
+    from livekit.plugins import deepgram, openai
+
+    return VoicePlugins(
+        llm=make_llm(settings),
+        stt=deepgram.STT(model="nova-3", api_key=settings.deepgram_api_key),
+        tts=openai.TTS(api_key=settings.openai_api_key),
+        vad=inference.VAD(model="silero"),
+        turn_detection=inference.TurnDetector(),
+    )
+
+
+def caller_identity(participant: Any, job_metadata: str) -> tuple[str, str]:
+    """(phone, name) of the caller: a SIP participant's `sip.phoneNumber`, else dispatch metadata or
+    token attributes of a web caller. An invalid number is dropped (the agent will ask for it)."""
+    attributes = dict(getattr(participant, "attributes", None) or {})
+    phone = attributes.get("sip.phoneNumber", "")
+    name = ""
+    try:
+        meta = json.loads(job_metadata) if job_metadata else {}
+    except ValueError:
+        meta = {}
+    if isinstance(meta, dict):
+        phone = phone or str(meta.get("caller_phone") or "")
+        name = str(meta.get("caller_name") or "")
+    phone = clean(phone or attributes.get("phone", ""), 40)
+    name = clean(name or getattr(participant, "name", "") or "", 200)
+    return (phone if valid_phone(phone) else ""), name
+
+
+class VoiceCallHolder:
+    """Beats one voice call's heartbeat and says its in-call follow-ups (polls the DB by call id)."""
+
+    def __init__(self, services: Services, call_id: str, session: AgentSession[CallState], holder: str) -> None:
+        self.services, self.call_id, self.session, self.holder = services, call_id, session, holder
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start polling on the running loop."""
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop polling."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    async def _run(self) -> None:
+        calls = self.services.calls
+        since_beat = BEAT_SECONDS
+        while True:
+            try:
+                if since_beat >= BEAT_SECONDS:
+                    await asyncio.to_thread(calls.beat, [self.call_id], self.holder)
+                    since_beat = 0.0
+                for followup_id, _call in await asyncio.to_thread(calls.queued_in_call, [self.call_id]):
+                    message = await asyncio.to_thread(calls.claim_in_call, followup_id)
+                    if message is not None:
+                        await self.session.wait_for_idle()
+                        await self.session.say(message.text)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("voice call %s: delivery step failed", self.call_id)
+            await asyncio.sleep(POLL_SECONDS)
+            since_beat += POLL_SECONDS
+
+
+async def run_voice_call(ctx: JobContext, services: Services, plugins: VoicePlugins,
+                         participant: Any = None, room_options: Any = None) -> AgentSession[CallState]:
+    """Serve one call in `ctx.room`: record it, greet, answer, escalate, and say in-call answers."""
+    await ctx.connect()
+    if participant is None:
+        participant = await ctx.wait_for_participant()
+    phone, name = caller_identity(participant, ctx.job.metadata)
+    call = await asyncio.to_thread(
+        services.calls.start, channel="voice", holder=f"job:{ctx.job.id}", caller_phone=phone,
+        caller_name=name, room_name=ctx.room.name or ctx.job.room.name,
+    )
+    profile = await asyncio.to_thread(load_profile, services.db)
+    state = CallState(services=services, call_id=call.id, profile=profile, caller_phone=call.caller_phone,
+                      caller_name=call.caller_name)
+    speech: dict[str, Any] = {k: v for k, v in (("stt", plugins.stt), ("tts", plugins.tts)) if v is not None}
+    session: AgentSession[CallState] = AgentSession(
+        llm=plugins.llm, vad=plugins.vad, turn_handling={"turn_detection": plugins.turn_detection},
+        userdata=state, **speech,
+    )
+    writer = ThreadPoolExecutor(1, thread_name_prefix="transcript")
+    recorder = TranscriptRecorder(session, services.calls, call.id, writer, autoflush=True)
+    holder = VoiceCallHolder(services, call.id, session, f"job:{ctx.job.id}")
+
+    async def on_shutdown(*_args: Any) -> None:
+        await holder.stop()
+        await recorder.flush()
+        writer.shutdown(wait=False)
+        await asyncio.to_thread(services.calls.end, call.id, "hangup")
+
+    ctx.add_shutdown_callback(on_shutdown)
+    kwargs: dict[str, Any] = {"agent": Receptionist(state), "room": ctx.room}
+    if room_options is not None:
+        kwargs["room_options"] = room_options
+    await session.start(**kwargs)
+    holder.start()
+    session.say(profile.greeting())
+    return session
+
+
+def build_server(settings: Settings) -> AgentServer:
+    """The agent server with our one rtc session (explicit dispatch by `LIVEKIT_AGENT_NAME`)."""
+    server = AgentServer(ws_url=settings.livekit_url, api_key=settings.livekit_api_key,
+                         api_secret=settings.livekit_api_secret)
+
+    @server.rtc_session(agent_name=settings.livekit_agent_name)
+    async def entrypoint(ctx: JobContext) -> None:
+        """One call: build the services and plugins in this job process, then serve the caller."""
+        job_settings = Settings()  # type: ignore[call-arg]
+        services = build_services(job_settings)
+        await run_voice_call(ctx, services, make_plugins(job_settings))
+
+        async def close_services(*_args: Any) -> None:
+            await asyncio.to_thread(services.stop)
+
+        ctx.add_shutdown_callback(close_services)
+
+    return server

@@ -1,0 +1,281 @@
+"""Calls, their transcripts and heartbeats, and the pick-up of in-call follow-ups.
+
+Whoever holds a live call (the text-call hub inside `serve`, or a LiveKit job) records it here,
+beats `last_seen_at` so lifecycle knows the caller can still be told things in-call, and claims
+the `in_call` follow-ups of its calls with one conditional update, so an answer is said once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from frontdesk import outbox
+from frontdesk.clock import Clock
+from frontdesk.db import Database
+from frontdesk.lifecycle import InvalidInput, NotFound
+from frontdesk.models import (
+    BusinessProfile,
+    Call,
+    Caller,
+    Followup,
+    HelpRequest,
+    HelpRequestCaller,
+    TranscriptLine,
+)
+from frontdesk.settings import Settings
+from frontdesk.text import clean, mask_phone, valid_phone
+
+log = logging.getLogger(__name__)
+
+LIVE, ENDED = "live", "ended"
+TRANSCRIPT_ROLES = ("caller", "agent", "supervisor")
+MAX_LINE_CHARS = 4000
+MAX_NAME_CHARS = 200
+
+
+def hub_holder_id() -> str:
+    """The holder id of this process's text-call hub: `hub:<hostname>:<pid>`."""
+    return f"hub:{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class InCallMessage:
+    """An `in_call` follow-up claimed for saying into its call."""
+
+    followup_id: int
+    call_id: str
+    kind: str
+    text: str
+
+
+def call_dict(call: Call, lines: list[TranscriptLine]) -> dict[str, Any]:
+    """The public JSON shape of a call (`GET /api/v1/calls/{id}`)."""
+    return {
+        "id": call.id,
+        "status": call.status,
+        "channel": call.channel,
+        "started_at": call.started_at.isoformat(),
+        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+        "transcript": [
+            {"role": line.role, "text": line.text, "at": line.at.isoformat()}
+            for line in lines
+            if line.role in TRANSCRIPT_ROLES
+        ],
+    }
+
+
+class CallStore:
+    """Records calls and hands their in-call follow-ups to the process holding them."""
+
+    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
+        self.db, self.clock, self.settings = db, clock, settings
+
+    # -- calls ----------------------------------------------------------------------------------
+    def start(self, *, channel: str, holder: str, caller_phone: str = "", caller_name: str = "",
+              room_name: str | None = None, call_id: str | None = None) -> Call:
+        """Open a live call held by `holder`; the phone is kept only when it looks dialable."""
+        phone = clean(caller_phone, 40)
+        if phone and not valid_phone(phone):
+            raise InvalidInput("caller_phone is not a valid phone number")
+        name = clean(caller_name, MAX_NAME_CHARS)
+        now = self.clock.now()
+        with self.db.write() as s:
+            caller_id = self._caller_id(s, phone, name, now) if phone else None
+            call = Call(channel=channel, status=LIVE, caller_id=caller_id, caller_phone=phone,
+                        caller_name=name, room_name=room_name, holder=holder, started_at=now, last_seen_at=now)
+            if call_id:
+                call.id = call_id
+            s.add(call)
+            s.flush()
+        log.info("call %s started (%s, caller %s)", call.id, channel, mask_phone(phone))
+        return call
+
+    @staticmethod
+    def _caller_id(s: Any, phone: str, name: str, now: datetime) -> int | None:
+        found = s.scalar(select(Caller).where(Caller.phone == phone))
+        if found is None:
+            try:
+                with s.begin_nested():
+                    found = Caller(phone=phone, name=name, created_at=now)
+                    s.add(found)
+            except IntegrityError:  # another call from the same number created it first
+                found = s.scalar(select(Caller).where(Caller.phone == phone))
+        elif name and not found.name:
+            found.name = name
+        return found.id if found is not None else None
+
+    def get(self, call_id: str) -> Call:
+        """One call or NotFound."""
+        with self.db.read() as s:
+            call = s.get(Call, str(call_id)[:64])
+        if call is None:
+            raise NotFound("no such call")
+        return call
+
+    def transcript(self, call_id: str) -> list[TranscriptLine]:
+        """The lines of a call in the order they were said."""
+        with self.db.read() as s:
+            return list(s.scalars(
+                select(TranscriptLine).where(TranscriptLine.call_id == call_id).order_by(TranscriptLine.id)
+            ))
+
+    def add_line(self, call_id: str, role: str, text: str) -> None:
+        """Append one transcript line (bounded)."""
+        self.add_lines(call_id, [(role, text, self.clock.now())])
+
+    def add_lines(self, call_id: str, lines: list[tuple[str, str, datetime]]) -> None:
+        """Append transcript lines `(role, text, at)` in one transaction (bounded texts)."""
+        rows = [{"call_id": call_id, "role": role, "text": clean(text, MAX_LINE_CHARS), "at": at}
+                for role, text, at in lines]
+        rows = [r for r in rows if r["text"]]
+        if rows:
+            with self.db.write() as s:
+                s.execute(insert(TranscriptLine), rows)
+
+    def end(self, call_id: str, reason: str = "hangup") -> bool:
+        """Mark a live call ended; False if it already was."""
+        now = self.clock.now()
+        with self.db.write() as s:
+            done = s.execute(
+                update(Call).where(Call.id == call_id, Call.status == LIVE)
+                .values(status=ENDED, ended_at=now, end_reason=reason[:40])
+                .execution_options(synchronize_session=False)
+            ).rowcount == 1  # type: ignore[attr-defined]
+        if done:
+            log.info("call %s ended (%s)", call_id, reason)
+        return done
+
+    def beat(self, call_ids: list[str], holder: str) -> None:
+        """Refresh the heartbeat of the live calls `holder` serves."""
+        if not call_ids:
+            return
+        now = self.clock.now()
+        with self.db.write() as s:
+            s.execute(
+                update(Call).where(Call.id.in_(call_ids), Call.status == LIVE)
+                .values(last_seen_at=now, holder=holder).execution_options(synchronize_session=False)
+            )
+
+    def end_orphans(self, prefix: str = "hub:") -> int:
+        """End live calls whose holder (matching `prefix`) is gone: a dead pid on this host, or a stale beat."""
+        now = self.clock.now()
+        stale = now - timedelta(seconds=outbox.HEARTBEAT_GRACE_SECONDS)
+        host = socket.gethostname()
+        with self.db.read() as s:
+            rows = s.execute(
+                select(Call.id, Call.holder, Call.last_seen_at)
+                .where(Call.status == LIVE, Call.holder.like(prefix + "%"))
+            ).all()
+        gone = []
+        for call_id, holder, seen in rows:
+            parts = (holder or "").split(":")
+            same_host_dead = (len(parts) == 3 and parts[1] == host and parts[2].isdigit()
+                              and (int(parts[2]) == os.getpid() or not _pid_alive(int(parts[2]))))
+            if same_host_dead or seen < stale:
+                gone.append(call_id)
+        for call_id in gone:
+            self.end(call_id, "holder_gone")
+        return len(gone)
+
+    # -- caller contact -------------------------------------------------------------------------
+    def set_caller_phone(self, call_id: str, phone: str) -> str:
+        """Record the caller's phone on the call and on the requests they already wait on."""
+        phone = clean(phone, 40)
+        if not valid_phone(phone):
+            raise InvalidInput("that does not look like a phone number")
+        now = self.clock.now()
+        with self.db.write() as s:
+            call = s.get(Call, call_id)
+            if call is None:
+                raise NotFound("no such call")
+            call.caller_phone = phone
+            call.caller_id = self._caller_id(s, phone, call.caller_name, now)
+            # Escalated before we knew the number: the text follow-up must reach them.
+            s.execute(
+                update(HelpRequestCaller)
+                .where(HelpRequestCaller.call_id == call_id, HelpRequestCaller.caller_phone == "")
+                .values(caller_phone=phone).execution_options(synchronize_session=False)
+            )
+        return phone
+
+    def set_caller_name(self, call_id: str, name: str) -> str:
+        """Record the caller's name on the call and on the requests they wait on."""
+        name = clean(name, MAX_NAME_CHARS)
+        if not name:
+            raise InvalidInput("the name is empty")
+        with self.db.write() as s:
+            call = s.get(Call, call_id)
+            if call is None:
+                raise NotFound("no such call")
+            call.caller_name = name
+            s.execute(
+                update(HelpRequestCaller)
+                .where(HelpRequestCaller.call_id == call_id, HelpRequestCaller.caller_name == "")
+                .values(caller_name=name).execution_options(synchronize_session=False)
+            )
+        return name
+
+    # -- in-call follow-ups ---------------------------------------------------------------------
+    def queued_in_call(self, call_ids: list[str]) -> list[tuple[int, str]]:
+        """(id, call id) of queued `in_call` follow-ups for these calls (uses ix_followups_incall)."""
+        if not call_ids:
+            return []
+        with self.db.read() as s:
+            rows = s.execute(
+                select(Followup.id, Followup.call_id).where(
+                    Followup.channel == outbox.IN_CALL, Followup.status == "queued", Followup.call_id.in_(call_ids)
+                ).order_by(Followup.id)
+            ).all()
+        return [(r.id, r.call_id) for r in rows]
+
+    def claim_in_call(self, followup_id: int) -> InCallMessage | None:
+        """Mark one `in_call` row sent (only if still queued and in-call) and return what to say.
+
+        The conditional update makes the row said once, even with several holders or a
+        dispatcher switching it to the text channel at the same moment.
+        """
+        now = self.clock.now()
+        with self.db.write() as s:
+            won = s.execute(
+                update(Followup)
+                .where(Followup.id == followup_id, Followup.status == "queued", Followup.channel == outbox.IN_CALL)
+                .values(status="sent", sent_at=now, attempts=Followup.attempts + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount == 1  # type: ignore[attr-defined]
+            if not won:
+                return None
+            row = s.get_one(Followup, followup_id)
+            request = s.get(HelpRequest, row.help_request_id) if row.help_request_id else None
+            business = s.scalar(select(BusinessProfile.name).where(BusinessProfile.id == 1)) or "the salon"
+            name = s.scalar(select(Call.caller_name).where(Call.id == row.call_id)) or ""
+            text = render_in_call(row.kind, request, business, self.settings, name)
+            row.body = text
+            return InCallMessage(followup_id, row.call_id or "", row.kind, text)
+
+
+def render_in_call(kind: str, request: HelpRequest | None, business: str, settings: Settings,
+                   caller_name: str = "") -> str:
+    """What the agent says in the call for a caller follow-up (timeouts and closes use the MSG_* texts)."""
+    if request is None:
+        return "I have an update from my supervisor, but I couldn't find the details. We'll text you."
+    if kind == outbox.CALLER_ANSWER:
+        return f"Good news, I heard back from my supervisor: {request.answer or ''}".strip()
+    return outbox.render(kind, request, business, settings, caller_name=caller_name)

@@ -1,0 +1,169 @@
+"""Public text-call API (`/api/v1/calls`): start a call, talk, read the transcript, hang up.
+
+No authentication (it is the caller's side), so: unguessable call ids, per-IP rate limit on new
+calls, bounded text, and every bad input answered with a JSON 4xx.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict, deque
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from frontdesk.calls import call_dict
+from frontdesk.services import Services
+from frontdesk.text import clean, valid_phone
+from frontdesk.web.errors import ApiError
+
+bp = Blueprint("api_calls", __name__, url_prefix="/api/v1/calls")
+MAX_ID_CHARS = 64
+
+
+def _services() -> Services:
+    return current_app.extensions["frontdesk"]  # type: ignore[no-any-return]
+
+
+class RateLimiter:
+    """At most `limit` events per key in any 60-second window (in memory, per process)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, key: str, limit: int, now: float) -> bool:
+        """Record one event for `key` unless it is over the limit; `limit` 0 means no limit."""
+        if limit <= 0:
+            return True
+        with self._lock:
+            seen = self._seen[key]
+            while seen and seen[0] <= now - 60:
+                seen.popleft()
+            if len(seen) >= limit:
+                return False
+            seen.append(now)
+            if len(self._seen) > 10_000:  # forget idle clients so the map stays small
+                for k in [k for k, v in self._seen.items() if not v or v[-1] <= now - 60][:5000]:
+                    del self._seen[k]
+            return True
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400; never a 500 on odd bytes or deep nesting."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise ApiError(400, "invalid", "send a JSON object body")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid", "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid", "the body must be a JSON object")
+    return data
+
+
+def _string(data: dict[str, Any], key: str, *, required: bool, limit: int) -> str:
+    value = data.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid", f"'{key}' must be a string")
+    return clean(value, limit)
+
+
+def _call_id(call_id: str) -> str:
+    if len(call_id) > MAX_ID_CHARS or not call_id.isalnum():
+        raise ApiError(404, "not_found", "no such call")
+    return call_id
+
+
+@bp.before_request
+def _enabled() -> None:
+    if not _services().settings.calls_api_enabled:
+        raise ApiError(404, "disabled", "the text-call API is disabled on this server")
+
+
+@bp.post("")
+def start_call() -> tuple[Response, int]:
+    """Start a text call: `{caller_phone, caller_name?}` -> 201 `{id, greeting}`."""
+    svc = _services()
+    limiter: RateLimiter = current_app.extensions.setdefault("frontdesk_call_limiter", RateLimiter())
+    if not limiter.allow(request.remote_addr or "?", svc.settings.calls_rate_limit_per_minute,
+                         svc.clock.now().timestamp()):
+        raise ApiError(429, "rate_limited", "too many new calls from this address; try again in a minute")
+    data = json_body()
+    phone = _string(data, "caller_phone", required=True, limit=40)
+    if not valid_phone(phone):
+        raise ApiError(400, "invalid", "'caller_phone' must be a phone number, e.g. +14155550100")
+    name = _string(data, "caller_name", required=False, limit=200)
+    started = _turn(lambda: svc.call_hub().start_call(phone, name))
+    return jsonify({"id": started.id, "greeting": started.greeting}), 201
+
+
+@bp.post("/<call_id>/messages")
+def send_message(call_id: str) -> Response:
+    """Say something as the caller: `{text}` -> `{reply, help_request_id}` (null unless escalated)."""
+    call_id = _call_id(call_id)
+    svc = _services()
+    data = json_body()
+    text = _string(data, "text", required=True, limit=svc.settings.max_message_chars)
+    if not text:
+        raise ApiError(400, "invalid", "'text' is empty")
+    turn = _turn(lambda: svc.call_hub().send(call_id, text))
+    return jsonify({"reply": turn.reply, "help_request_id": turn.help_request_id})
+
+
+@bp.get("/<call_id>")
+def get_call(call_id: str) -> Response:
+    """The call's status and transcript (`role` caller, agent or supervisor)."""
+    call_id = _call_id(call_id)
+    svc = _services()
+    call = svc.calls.get(call_id)
+    hub = svc.running_hub
+    if hub is not None:
+        hub.touch(call_id)
+    return jsonify(call_dict(call, svc.calls.transcript(call_id)))
+
+
+@bp.post("/<call_id>/end")
+def end_call(call_id: str) -> Response:
+    """Hang up (idempotent)."""
+    call_id = _call_id(call_id)
+    svc = _services()
+    svc.calls.get(call_id)  # 404 for unknown ids
+    hub = svc.running_hub
+    if hub is not None and hub.holds(call_id):
+        _turn(lambda: hub.end_call(call_id))
+    else:
+        svc.calls.end(call_id)
+    return jsonify(call_dict(svc.calls.get(call_id), svc.calls.transcript(call_id)))
+
+
+@bp.post("/voice-token")
+def voice_token() -> Response:
+    """A LiveKit token for a voice call from the caller page: `{caller_phone?, caller_name?}`."""
+    svc = _services()
+    if not svc.settings.livekit_configured:
+        raise ApiError(404, "voice_disabled", "voice calls are not configured on this server")
+    limiter: RateLimiter = current_app.extensions.setdefault("frontdesk_call_limiter", RateLimiter())
+    if not limiter.allow(request.remote_addr or "?", svc.settings.calls_rate_limit_per_minute,
+                         svc.clock.now().timestamp()):
+        raise ApiError(429, "rate_limited", "too many new calls from this address; try again in a minute")
+    data = json_body()
+    phone = _string(data, "caller_phone", required=False, limit=40)
+    if phone and not valid_phone(phone):
+        raise ApiError(400, "invalid", "'caller_phone' must be a phone number")
+    name = _string(data, "caller_name", required=False, limit=200)
+    from frontdesk.agent.tokens import web_caller_token
+
+    return jsonify(web_caller_token(svc.settings, phone, name))
+
+
+def _turn(work: Any) -> Any:
+    try:
+        return work()
+    except (FutureTimeout, TimeoutError):
+        raise ApiError(503, "busy", "the receptionist is busy; please try again") from None
