@@ -43,3 +43,12 @@ def test_analytics_page_needs_login_and_shows_deflection(services: Services) -> 
     client.post("/login", data={"email": "boss@example.com", "password": "long-enough-1"})
     page = client.get("/analytics?days=30").get_data(as_text=True)
     assert "Deflection rate" in page and "Answered late" in page
+
+
+def test_analytics_with_a_bearer_token(services: Services) -> None:
+    sup = services.accounts.create("ops@example.com", "long-enough-1")
+    token = services.accounts.issue_token(sup.id)
+    client = create_app(services=services).test_client()
+    page = client.get("/analytics", headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code == 200 and "Deflection rate" in page.get_data(as_text=True)
+    assert client.get("/analytics", headers={"Authorization": "Bearer wrong"}).status_code == 302

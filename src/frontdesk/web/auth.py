@@ -20,15 +20,16 @@ def _services():  # type: ignore[no-untyped-def]
 
 
 def current_supervisor() -> Supervisor | None:
-    """The supervisor of this request (session cookie for pages, bearer token for the API), or None."""
+    """The supervisor of this request (bearer token, or the session cookie on pages), or None."""
     if "supervisor" in g:
         return g.supervisor  # type: ignore[no-any-return]
     sup = None
     header = request.headers.get("Authorization", "")
-    if request.path.startswith("/api/"):
-        if header.lower().startswith("bearer "):
-            sup = _services().accounts.verify_token(header[7:].strip())
-    elif "supervisor_id" in session:
+    if header.lower().startswith("bearer "):
+        # Also accepted on read-only pages (reports, scripts); browsers never send it on their own,
+        # and forms still need their CSRF token.
+        sup = _services().accounts.verify_token(header[7:].strip())
+    elif not request.path.startswith("/api/") and "supervisor_id" in session:
         found = _services().accounts.get(int(session["supervisor_id"]))
         if found is not None and found.is_active and session.get("pw") == found.password_hash[-16:]:
             sup = found
