@@ -72,7 +72,7 @@ class Services:
         if ended:
             log.info("ended %d text call(s) whose hub is gone", ended)
         if self.settings.calls_api_enabled:
-            self.call_hub()
+            self.call_hub().warm_up()
         for worker in self.workers:
             worker.start()
         log.info("background workers started: %s", ", ".join(w.name for w in self.workers))

@@ -170,7 +170,9 @@ class _DecisionStream(llm.LLMStream):
         items = list(self._chat_ctx.items)
         answerable = None
         question = fresh_question(items, self._brain.max_chars)
-        if question and self._brain.checker is not None and _WORDS.search(question.casefold()):
+        # Ask the knowledge module only about real questions, not greetings, thanks or contact details.
+        if (question and self._brain.checker is not None
+                and _first_turn_step(question, self._names).tool == "lookup_answer"):
             answerable = await self._brain.checker(question)
         d = decide(items, self._names, self._brain.max_chars, answerable)
         delta = llm.ChoiceDelta(role="assistant", content=d.text or None)

@@ -119,6 +119,17 @@ class CallHub:
         tune_gc()
         log.info("text-call hub %s started", self.holder)
 
+    def warm_up(self) -> None:
+        """Load the knowledge search's model now, on the hub's database thread, not on the first caller."""
+
+        def search() -> None:
+            try:
+                self.services.knowledge.search("what are your opening hours")
+            except Exception:
+                log.exception("knowledge warm-up failed")
+
+        self._db.submit(search)
+
     def stop(self, timeout: float = 10.0) -> None:
         """End every live call (so their answers go by text) and stop the loop."""
         if self._thread is None or self._loop is None:
@@ -207,6 +218,7 @@ class CallHub:
         async with live.lock:
             live.last_active = self._now()
             live.state.turn_help_request_id = None
+            live.state.found = None
             try:
                 result: RunResult[None] = await live.session.run(user_input=text)
                 replies = [
@@ -237,7 +249,7 @@ class CallHub:
 
     def _checker(self, state: CallState) -> Checker:
         async def answerable(question: str) -> bool:
-            found = await run_db(self._db, find_answer, state, question)
+            found = await run_db(self._db, find_answer, state, question, True)
             return bool(found["answerable"])
 
         return answerable

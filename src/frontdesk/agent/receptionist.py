@@ -41,6 +41,9 @@ class CallState:
     escalations: dict[str, int] = field(default_factory=dict)  # normalized question -> request id
     turn_help_request_id: int | None = None
     db_executor: Executor | None = None  # where tools run database work (None: a worker thread)
+    # The offline brain's verdict on this turn's question, reused by lookup_answer for the same words
+    # (saves a second knowledge search per turn).
+    found: tuple[str, dict[str, object]] | None = None
 
 
 def covers_every_word(query: str, question: str) -> bool:
@@ -53,12 +56,20 @@ def covers_every_word(query: str, question: str) -> bool:
     return len(words) >= 2 and words <= content_words(question)
 
 
-def find_answer(state: CallState, question: str) -> dict[str, object]:
+def find_answer(state: CallState, question: str, remember: bool = False) -> dict[str, object]:
     """Search the knowledge base, then the business profile; the agent's only source of answers.
 
-    Returns `{answerable, answer, source, reason, matches, entry_id}`; reads only.
+    Returns `{answerable, answer, source, reason, matches, entry_id}`; reads only. With `remember`,
+    the verdict is kept for this turn's `lookup_answer` on the same words.
     """
     question = clean(question, MAX_QUESTION_CHARS)
+    found = _find(state, question)
+    if remember:
+        state.found = (question, found)
+    return found
+
+
+def _find(state: CallState, question: str) -> dict[str, object]:
     result = state.services.knowledge.search(question)
     matches = [{"question": m.question, "score": m.score} for m in result.matches]
     best = result.best if result.answerable else None
@@ -77,8 +88,13 @@ def find_answer(state: CallState, question: str) -> dict[str, object]:
 
 
 def lookup(state: CallState, question: str) -> dict[str, object]:
-    """`find_answer`, counting a use of the knowledge entry that answered."""
-    found = find_answer(state, question)
+    """`find_answer` (or this turn's cached verdict on the same words), counting a use of the entry."""
+    cached = state.found
+    if cached is not None and cached[0] == clean(question, MAX_QUESTION_CHARS):
+        found = dict(cached[1])
+    else:
+        found = find_answer(state, question)
+    state.found = None
     entry_id = found.pop("entry_id")
     if isinstance(entry_id, int):
         try:
