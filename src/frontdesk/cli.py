@@ -11,11 +11,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-# Small matrix products (one query embedding) run 2-4x slower with a BLAS thread pool on few cores;
-# must be set before NumPy loads.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-from frontdesk.lifecycle import LifecycleError  # noqa: E402
+from frontdesk.lifecycle import LifecycleError
 from frontdesk.settings import Settings, SettingsError
 
 
