@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from frontdesk.knowledge.retrieval import Match, SearchResult
 
 _WORD = re.compile(r"[a-z0-9$']+")
 _STOP = frozenset(
@@ -15,26 +16,6 @@ def content_words(text: str) -> set[str]:
     """Lower-case words that carry meaning, crudely singularised."""
     words = {w.rstrip("'s") if w.endswith("'s") else w for w in _WORD.findall(text.casefold())}
     return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if w not in _STOP}
-
-
-@dataclass
-class Match:
-    """One candidate entry and how well it matches."""
-
-    id: int
-    question: str
-    answer: str
-    score: float
-
-
-@dataclass
-class SearchResult:
-    """Ranked candidates and whether the best one may be given to a caller."""
-
-    matches: list[Match] = field(default_factory=list)
-    answerable: bool = False
-    best: Match | None = None
-    reason: str = ""
 
 
 def score(query: str, question: str) -> float:

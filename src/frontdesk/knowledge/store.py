@@ -84,8 +84,7 @@ class KnowledgeBase:
                     KnowledgeEntry.status == SERVED
                 )
             ).all()
-        res = simple.search(clean(query, MAX_Q), [(r.id, r.question, r.answer) for r in rows], k=k)
-        return SearchResult(res.matches, res.answerable, res.best, res.reason)  # type: ignore[arg-type]
+        return simple.search(clean(query, MAX_Q), [(r.id, r.question, r.answer) for r in rows], k=k)
 
     def prepare_question(self, question: str) -> None:
         """Embed a new question before the escalation transaction, so grouping inside it is cheap."""
