@@ -84,14 +84,7 @@ def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> bool:
 
 
 def settings_for(url: str, **overrides: Any) -> Any:
-    """Test settings like the root conftest's `make_settings` (no external services, no rate limit)."""
-    from frontdesk.settings import Settings
+    """Test settings: the root conftest's `make_settings` (no external services, no rate limit)."""
+    from tests.conftest import make_settings
 
-    base: dict[str, Any] = dict(
-        database_url=url, secret_key="test-secret-" + "k" * 40, env="test", request_timeout_seconds=600,
-        livekit_url="", livekit_api_key="", livekit_api_secret="", openai_api_key="", deepgram_api_key="",
-        supervisor_webhook_url="", webhook_secret="", twilio_account_sid="", twilio_auth_token="",
-        twilio_from_number="", calls_rate_limit_per_minute=0,
-    )
-    base.update(overrides)
-    return Settings(_env_file=None, **base)
+    return make_settings(url, **overrides)
