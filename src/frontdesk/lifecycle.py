@@ -104,9 +104,11 @@ _SELECT_PENDING = (
     .limit(200)
 )
 
+_DUE = (_REQUESTS.c.status == PENDING, _REQUESTS.c.expires_at <= bindparam("now", type_=DateTime))
 
-def _build_timeout_events(postgres: bool) -> Insert:
-    """One `timeout` event per swept request, set-based."""
+
+def _build_timeout_events(postgres: bool, due: bool = False) -> Insert:
+    """One `timeout` event per swept request (in `:ids`, or with `due` every pending one expired at `:now`)."""
     return insert(_EVENTS).from_select(
         ["help_request_id", "entity", "entity_id", "action", "actor", "at", "details"],
         select(
@@ -117,11 +119,15 @@ def _build_timeout_events(postgres: bool) -> Insert:
             literal("sweeper"),
             bindparam("now", type_=DateTime),
             literal({}, type_=_EVENTS.c.details.type),
-        ).where(outbox.ids_filter(_REQUESTS.c.id, postgres)),
+        ).where(
+            *_DUE if due else (outbox.ids_filter(_REQUESTS.c.id, postgres),)
+        ),
     )
 
 
 _TIMEOUT_EVENTS = {pg: _build_timeout_events(pg) for pg in (False, True)}
+_DUE_TIMEOUT_EVENTS = _build_timeout_events(False, due=True)
+_SWEEP = update(_REQUESTS).where(*_DUE).values(status=UNRESOLVED, outcome="timeout", ended_at=bindparam("now"))
 _ANY_PENDING = select(_REQUESTS.c.id).where(_REQUESTS.c.status == PENDING).limit(1)
 _SELECT_PENDING_BY_KEY = select(_REQUESTS.c.id).where(
     _REQUESTS.c.status == PENDING, _REQUESTS.c.normalized_question == bindparam("key")
@@ -347,20 +353,28 @@ class HelpDesk:
         """Mark every expired pending request unresolved in one statement; returns how many."""
         now = self.clock.now()
         with self.db.write() as s:
-            ids = list(
-                s.scalars(
-                    update(_REQUESTS)
-                    .where(_REQUESTS.c.status == PENDING, _REQUESTS.c.expires_at <= now)
-                    .values(status=UNRESOLVED, outcome="timeout", ended_at=now)
-                    .returning(_REQUESTS.c.id)
-                )
-            )
-            postgres = not self.db.is_sqlite
-            for chunk in outbox.id_chunks(ids, postgres):
-                s.execute(_TIMEOUT_EVENTS[postgres], {"now": now, "ids": chunk})
-            outbox.enqueue_caller_followups(s, ids, outbox.CALLER_TIMEOUT, self.settings, now)
-        if ids:
-            log.info("sweep: %d help request(s) timed out", len(ids))
-            self.signals.publish("help_request", action="timeout", ids=ids[:100])
+            if self.db.is_sqlite:
+                count, sample = self._sweep_locked(s, now)
+            else:
+                # Row locks decide which sweeper owns which request; the ids then drive the inserts.
+                ids = list(s.scalars(_SWEEP.returning(_REQUESTS.c.id), {"now": now}))
+                for chunk in outbox.id_chunks(ids, postgres=True):
+                    s.execute(_TIMEOUT_EVENTS[True], {"now": now, "ids": chunk})
+                outbox.enqueue_caller_followups(s, ids, outbox.CALLER_TIMEOUT, self.settings, now)
+                count, sample = len(ids), ids[:100]
+        if count:
+            log.info("sweep: %d help request(s) timed out", count)
+            self.signals.publish("help_request", action="timeout", ids=sample)
             self.signals.publish("followup")
-        return len(ids)
+        return count
+
+    def _sweep_locked(self, s: Session, now: datetime) -> tuple[int, list[int]]:
+        """SQLite: BEGIN IMMEDIATE holds the only write lock, so events and follow-ups can be derived
+        from the same predicate before the update, with no id list to carry."""
+        sample = list(s.scalars(select(_REQUESTS.c.id).where(*_DUE).limit(100), {"now": now}))
+        if not sample:
+            return 0, []
+        s.execute(_DUE_TIMEOUT_EVENTS, {"now": now})
+        outbox.enqueue_due_timeout_followups(s, self.settings, now)
+        count = s.execute(_SWEEP, {"now": now}).rowcount  # type: ignore[attr-defined]
+        return int(count), sample

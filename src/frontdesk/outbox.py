@@ -102,9 +102,10 @@ def id_chunks(ids: list[int], postgres: bool) -> list[list[int]]:
     return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
 
 
-def _build_caller_followup_insert(postgres: bool) -> Insert:
-    """INSERT ... SELECT one follow-up per waiter of the requests in `:ids`; built once, bound per use."""
-    calls, waiters = table_of(Call), table_of(HelpRequestCaller)
+def _build_caller_followup_insert(postgres: bool, due: bool = False) -> Insert:
+    """INSERT ... SELECT one follow-up per waiter of the requests in `:ids` (or, with `due`, of every
+    pending request expired at `:now`); built once, bound per use."""
+    calls, waiters, requests = table_of(Call), table_of(HelpRequestCaller), table_of(HelpRequest)
     live = and_(calls.c.status == "live", calls.c.last_seen_at >= bindparam("fresh"))
     dedupe = bindparam("kind", type_=String) + literal(":") + cast(waiters.c.help_request_id, String) + literal(
         ":"
@@ -126,14 +127,20 @@ def _build_caller_followup_insert(postgres: bool) -> Insert:
         )
         .select_from(waiters)
         .outerjoin(calls, calls.c.id == waiters.c.call_id)
-        .where(ids_filter(waiters.c.help_request_id, postgres))
     )
+    if due:
+        query = query.join(requests, requests.c.id == waiters.c.help_request_id).where(
+            requests.c.status == "pending", requests.c.expires_at <= bindparam("now", type_=DateTime)
+        )
+    else:
+        query = query.where(ids_filter(waiters.c.help_request_id, postgres))
     columns = ["help_request_id", "call_id", "kind", "channel", "recipient", "status", "attempts",
                "next_attempt_at", "created_at", "body", "payload", "dedupe_key"]
     return insert(table_of(Followup)).from_select(columns, query)
 
 
 _INSERT_CALLER_FOLLOWUPS = {pg: _build_caller_followup_insert(pg) for pg in (False, True)}
+_INSERT_DUE_TIMEOUT_FOLLOWUPS = _build_caller_followup_insert(False, due=True)
 
 
 def enqueue_caller_followups(
@@ -153,6 +160,18 @@ def enqueue_caller_followups(
     postgres = session.get_bind().dialect.name == "postgresql"
     for chunk in id_chunks(request_ids, postgres):
         session.execute(_INSERT_CALLER_FOLLOWUPS[postgres], {**params, "ids": chunk})
+
+
+def enqueue_due_timeout_followups(session: Session, settings: Settings, now: datetime) -> None:
+    """Timeout follow-ups for every pending request expired at `now`, before they are marked.
+
+    Only for a writer that holds the database's write lock (SQLite's BEGIN IMMEDIATE): no id list.
+    """
+    session.execute(
+        _INSERT_DUE_TIMEOUT_FOLLOWUPS,
+        {"kind": CALLER_TIMEOUT, "text_channel": caller_text_channel(settings),
+         "fresh": now - timedelta(seconds=HEARTBEAT_GRACE_SECONDS), "now": now},
+    )
 
 
 def render(
