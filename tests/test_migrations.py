@@ -46,3 +46,38 @@ def test_migrations_match_the_models(db_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     db.dispose()
     assert diff == [], f"models changed without a migration: {diff}"
+
+
+def test_0002_keeps_followups_and_allows_only_known_statuses(db_url: str) -> None:
+    """The status constraint is rebuilt (SQLite copies the table): rows and indexes survive, bad values don't get in."""
+    import pytest
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from frontdesk.migrate import alembic_config
+
+    db = Database(db_url)
+    cfg = alembic_config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    row = ("INSERT INTO followups (kind, channel, recipient, body, payload, status, attempts, next_attempt_at,"
+           " dedupe_key, created_at) VALUES ('caller_answer', 'console', '+15550001111', 'hi', '{}', :status, 0,"
+           " '2026-11-25 00:00:00', :key, '2026-11-25 00:00:00')")
+    with db.engine.begin() as conn:
+        conn.execute(text(row), {"status": "queued", "key": "before-0002"})
+    upgrade(db)
+    with db.engine.begin() as conn:
+        conn.execute(text(row), {"status": "cancelled", "key": "after-0002"})
+        kept = conn.execute(text("SELECT dedupe_key, status FROM followups ORDER BY id")).all()
+    assert [tuple(r) for r in kept] == [("before-0002", "queued"), ("after-0002", "cancelled")]
+    assert {"ix_followups_due", "ix_followups_incall"} <= {i["name"] for i in inspect(db.engine).get_indexes("followups")}
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(text(row), {"status": "bogus", "key": "never"})
+    with db.engine.begin() as conn:  # down again: a cancelled row becomes dead, never "queued" again
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+        statuses = conn.execute(text("SELECT status FROM followups ORDER BY id")).scalars().all()
+    assert statuses == ["queued", "dead"]
+    db.dispose()

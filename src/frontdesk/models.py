@@ -32,7 +32,7 @@ REQUEST_STATUSES = (PENDING, RESOLVED, UNRESOLVED)
 OUTCOMES = ("answered", "late_answer", "timeout", "closed")
 KB_SOURCES = ("seed", "learned", "manual", "import")
 KB_STATUSES = ("active", "pending_review", "archived")
-FOLLOWUP_STATUSES = ("queued", "sent", "failed", "dead")
+FOLLOWUP_STATUSES = ("queued", "sent", "failed", "dead", "cancelled")
 CALL_ROLES = ("caller", "agent", "supervisor", "system")
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy import select
+
 from frontdesk import outbox
+from frontdesk.models import Event
 from frontdesk.notifications import send_reminders
 
 from .conftest import followups
@@ -61,3 +64,48 @@ def test_timed_out_requests_get_no_reminder(make_services) -> None:  # type: ign
     svc.clock.advance(101)
     svc.desk.sweep()
     assert send_reminders(svc.db, svc.clock, svc.settings) == 0
+
+
+def test_reminder_retrying_when_the_request_is_answered_is_cancelled(make_services, receiver) -> None:  # type: ignore[no-untyped-def]
+    """A reminder stuck in retries must not page the supervisor after someone has answered."""
+    svc = make_services(request_timeout_seconds=600, supervisor_webhook_url=receiver.url, webhook_secret="x" * 32,
+                        outbox_backoff_seconds=5)
+    rid = svc.desk.escalate("Do you do balayage?", caller_phone="+15551230000").request_id
+    svc.dispatcher.run_once()  # the first alerts go out
+    svc.clock.advance(300)
+    assert send_reminders(svc.db, svc.clock, svc.settings) == 1
+    receiver.got.clear()
+    receiver.statuses = [503]
+    svc.dispatcher.run_once()  # the webhook reminder fails and waits for a retry
+    assert len(receiver.got) == 1
+    [hook] = [r for r in reminders(svc) if r.channel == "webhook"]
+    assert hook.status == "failed"
+    svc.desk.answer(rid, "Yes, balayage is $180.", by="boss@example.com")
+    svc.clock.advance(60)
+    svc.dispatcher.drain()
+    assert len(receiver.got) == 1, "the reminder was sent after the request had been answered"
+    [hook] = [r for r in reminders(svc) if r.channel == "webhook"]
+    assert hook.status == "cancelled" and "resolved" in (hook.last_error or "")
+    with svc.db.read() as s:
+        actions = [e.action for e in s.scalars(select(Event).where(Event.entity_id == str(hook.id),
+                                                                   Event.entity == "followup"))]
+    assert actions == ["followup_cancelled"]
+
+
+def test_alert_not_yet_sent_is_cancelled_once_answered_but_kept_after_a_timeout(make_services, receiver) -> None:  # type: ignore[no-untyped-def]
+    svc = make_services(request_timeout_seconds=60, supervisor_webhook_url=receiver.url, webhook_secret="x" * 32)
+    answered = svc.desk.escalate("Do you sell gift cards?", caller_phone="+15551230000").request_id
+    timed_out = svc.desk.escalate("Do you do perms?", caller_phone="+15551230001").request_id
+    svc.desk.answer(answered, "Yes, any amount.", by="boss@example.com")
+    svc.clock.advance(61)
+    svc.desk.sweep()
+    svc.dispatcher.drain()
+    alerts = {(r.help_request_id, r.channel): r.status for r in followups(svc, kind=outbox.SUPERVISOR_ALERT)}
+    # Answered before the alert left: nobody needs paging. Timed out: a late answer still helps the caller.
+    assert alerts[(answered, "webhook")] == "cancelled"
+    assert alerts[(timed_out, "webhook")] == "sent"
+    bodies = [body for _, body in receiver.got]
+    assert any(b"perms" in b for b in bodies) and not any(b"gift cards" in b for b in bodies)
+    # The callers' own follow-ups are never cancelled.
+    caller = {r.help_request_id: r.status for r in followups(svc) if r.kind.startswith("caller")}
+    assert caller == {answered: "sent", timed_out: "sent"}

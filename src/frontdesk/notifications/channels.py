@@ -41,6 +41,8 @@ class Message:
     payload: dict[str, Any] = field(default_factory=dict)
     # The previous attempt's lease ran out mid-send: it may have been delivered already.
     maybe_sent: bool = False
+    # Set when the message no longer needs sending (its help request ended first): why.
+    obsolete: str = ""
 
 
 class DeliveryError(Exception):

@@ -57,6 +57,7 @@ class Outcome:
     provider_id: str | None = None
     error: DeliveryError | None = None
     released: bool = False
+    cancelled: bool = False
 
 
 class Dispatcher:
@@ -173,6 +174,8 @@ class Dispatcher:
             return Outcome(claim, message, released=True)
         if message is None:
             return Outcome(claim, None, error=PermanentError("its help request no longer exists"))
+        if message.obsolete:
+            return Outcome(claim, message, cancelled=True)
         channel = self.channels.get(claim.channel)
         try:
             if channel is None:
@@ -194,6 +197,10 @@ class Dispatcher:
             return "released", values
         if outcome.message is not None:
             values["body"] = outcome.message.text
+        if outcome.cancelled:
+            assert outcome.message is not None
+            values.update(status="cancelled", last_error=f"not sent: {outcome.message.obsolete}")
+            return "cancelled", values
         if error is None:
             values.update(status="sent", sent_at=now, last_error=None, provider_id=outcome.provider_id)
             return "sent", values
@@ -222,12 +229,14 @@ class Dispatcher:
                 if result.rowcount != 1:  # type: ignore[attr-defined]
                     log.warning("follow-up #%d: lease lost before recording %s", claim.id, state)
                     continue
-                if state in ("sent", "dead"):
+                if state in ("sent", "dead", "cancelled"):
                     events.append({
                         "help_request_id": claim.help_request_id, "entity": "followup", "entity_id": str(claim.id),
                         "action": f"followup_{state}", "actor": "dispatcher", "at": now,
                         "details": {"kind": claim.kind, "channel": claim.channel, "attempts": claim.attempts,
-                                    "error": str(outcome.error) if outcome.error else None},
+                                    "error": str(outcome.error) if outcome.error else None,
+                                    "reason": outcome.message.obsolete if outcome.cancelled and outcome.message
+                                    else None},
                     })
                 logged.append((outcome, state))
             if events:  # the audit rows of this group, in one statement
@@ -236,7 +245,7 @@ class Dispatcher:
             if state == "released":
                 continue
             claim = outcome.claim
-            log.log(logging.INFO if state == "sent" else logging.WARNING,
+            log.log(logging.INFO if state in ("sent", "cancelled") else logging.WARNING,
                     "follow-up #%d %s via %s, attempt %d: %s%s", claim.id, claim.kind, claim.channel,
                     claim.attempts, state, f" ({outcome.error})" if outcome.error else "")
 

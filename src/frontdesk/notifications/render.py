@@ -83,8 +83,22 @@ def prepare(session: Session, claims: list[Claim], settings: Settings) -> dict[i
         else:
             caller = mask_phone(group[0].caller_phone) if group and group[0].caller_phone else "unknown"
             text = outbox.render(claim.kind, request, business, settings, caller=caller)
-        messages[claim.id] = _message(claim, request, text, group, settings)
+        messages[claim.id] = _message(claim, request, text, group, settings, obsolete_because(claim.kind, request))
     return messages
+
+
+def obsolete_because(kind: str, request: HelpRequest) -> str:
+    """Why a supervisor alert or reminder should no longer go out, or "" when it should.
+
+    A reminder only makes sense while the request is pending; an alert also after a timeout (a late
+    answer still reaches the caller), but not once the request was answered or closed by hand.
+    Queued rows are checked when they are sent, so a retried alert never pages someone for nothing.
+    """
+    if kind == outbox.SUPERVISOR_REMINDER and request.status != "pending":
+        return f"help request already {request.status}"
+    if kind == outbox.SUPERVISOR_ALERT and (request.status == "resolved" or request.outcome == "closed"):
+        return "help request already answered" if request.status == "resolved" else "help request closed by hand"
+    return ""
 
 
 def _waiter_of(group: list[HelpRequestCaller], claim: Claim) -> HelpRequestCaller | None:
@@ -98,7 +112,8 @@ def _waiter_of(group: list[HelpRequestCaller], claim: Claim) -> HelpRequestCalle
 
 
 def _message(
-    claim: Claim, request: HelpRequest, text: str, group: list[HelpRequestCaller], settings: Settings
+    claim: Claim, request: HelpRequest, text: str, group: list[HelpRequestCaller], settings: Settings,
+    obsolete: str = "",
 ) -> Message:
     did = delivery_id(claim.dedupe_key, claim.payload)
     if claim.channel == "sms":
@@ -133,4 +148,5 @@ def _message(
         event=event,
         payload=payload,
         maybe_sent=claim.maybe_sent,
+        obsolete=obsolete,
     )

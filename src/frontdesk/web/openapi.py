@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from frontdesk.models import FOLLOWUP_STATUSES
+
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -86,7 +88,7 @@ SCHEMAS: dict[str, Any] = {
             "name": STR, "price": STR, "duration": STR}}}}},
     "Followup": {"type": "object", "properties": {
         "id": {"type": "integer"}, "help_request_id": {"type": ["integer", "null"]}, "kind": STR, "channel": STR,
-        "recipient": STR, "status": {"type": "string", "enum": ["queued", "sent", "failed", "dead"]},
+        "recipient": STR, "status": {"type": "string", "enum": list(FOLLOWUP_STATUSES)},
         "attempts": {"type": "integer"}, "last_error": NSTR}},
     "Call": {"type": "object", "properties": {
         "id": STR, "status": {"type": "string", "enum": ["live", "ended"]},
