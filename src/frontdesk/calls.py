@@ -25,6 +25,7 @@ from frontdesk.models import (
     BusinessProfile,
     Call,
     Caller,
+    Event,
     Followup,
     HelpRequest,
     HelpRequestCaller,
@@ -151,7 +152,11 @@ class CallStore:
                 s.execute(insert(TranscriptLine), rows)
 
     def end(self, call_id: str, reason: str = "hangup") -> bool:
-        """Mark a live call ended; False if it already was."""
+        """Mark a live call ended; False if it already was.
+
+        Each pending request this caller waited on gets a `caller_left` event, so dashboards (fed
+        from the events table) drop its "on the line" badge and the audit trail shows when.
+        """
         now = self.clock.now()
         with self.db.write() as s:
             done = s.execute(
@@ -159,6 +164,15 @@ class CallStore:
                 .values(status=ENDED, ended_at=now, end_reason=reason[:40])
                 .execution_options(synchronize_session=False)
             ).rowcount == 1  # type: ignore[attr-defined]
+            waited = s.scalars(
+                select(HelpRequestCaller.help_request_id).join(HelpRequest)
+                .where(HelpRequestCaller.call_id == call_id, HelpRequest.status == "pending")
+            ).all() if done else []
+            if waited:
+                s.execute(insert(Event), [
+                    {"help_request_id": rid, "entity": "help_request", "entity_id": str(rid), "action": "caller_left",
+                     "actor": "caller", "at": now, "details": {"call_id": call_id, "reason": reason[:40]}}
+                    for rid in sorted(set(waited))])
         if done:
             log.info("call %s ended (%s)", call_id, reason)
         return done

@@ -7,11 +7,12 @@ import threading
 import time
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from frontdesk.demo import seed_demo
-from frontdesk.models import HelpRequest, KnowledgeEntry
+from frontdesk.models import Event, HelpRequest, KnowledgeEntry
 from frontdesk.services import Services, build_services
+from frontdesk.web.live import read_messages
 from tests.web.conftest import EMAIL, escalate, start_call
 
 
@@ -170,3 +171,23 @@ def test_events_stream_resumes_from_last_event_id(client: FlaskClient, web_servi
     missed = next(it).decode()
     r.close()
     assert f'"id": {first}' in missed and missed.startswith("id: ")
+
+
+def test_hang_up_reaches_the_card_through_the_event_feed(client: FlaskClient, web_services: Services) -> None:
+    """A caller hanging up is an event of their request, so an open queue page re-fetches the card and
+    its "on the line" badge turns into "will get a text"."""
+    call = start_call(web_services, "+15551234567")
+    rid = web_services.desk.escalate("Do you do keratin for curly hair?", call_id=call,
+                                     caller_phone="+15551234567").request_id
+    with web_services.db.read() as s:
+        last = int(s.scalar(select(func.max(Event.id))) or 0)
+    card = client.get(f"/pending/cards?ids={rid}").get_data(as_text=True)
+    assert "pill-live" in card
+    assert web_services.calls.end(call, "hangup")
+    messages = read_messages(web_services.db, last, last + 100)
+    assert {"type": "help_request", "id": rid, "action": "caller_left"} in [
+        {k: m[k] for k in ("type", "id", "action")} for m in messages]
+    card = client.get(f"/pending/cards?ids={rid}").get_data(as_text=True)
+    assert "pill-live" not in card and "no, will get a text" in card
+    assert not web_services.calls.end(call, "hangup")  # a second hang-up adds nothing
+    assert len(read_messages(web_services.db, last, last + 100)) == len(messages)
