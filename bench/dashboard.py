@@ -51,9 +51,7 @@ def reset_postgres(url: str) -> None:
     from frontdesk.db import Database
 
     db = Database(url)
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    db.drop_everything()
     db.dispose()
 
 

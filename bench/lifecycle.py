@@ -16,7 +16,7 @@ import tempfile
 import time
 from datetime import timedelta
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from frontdesk.clock import FakeClock
 from frontdesk.migrate import upgrade
@@ -29,9 +29,7 @@ def fresh(url: str, clock: FakeClock):  # type: ignore[no-untyped-def]
     svc = build_services(Settings(_env_file=None, database_url=url, secret_key="b" * 40, env="test",
                                   request_timeout_seconds=60), clock=clock)
     if not svc.db.is_sqlite:
-        with svc.db.engine.begin() as c:
-            c.execute(text("DROP SCHEMA public CASCADE"))
-            c.execute(text("CREATE SCHEMA public"))
+        svc.db.drop_everything()
     upgrade(svc.db)
     return svc
 

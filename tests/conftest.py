@@ -7,7 +7,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
 
 from frontdesk.clock import FakeClock
 from frontdesk.db import Database
@@ -20,9 +19,7 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 def _reset_postgres(url: str) -> None:
     db = Database(url)
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    db.drop_everything()
     db.dispose()
 
 

@@ -79,6 +79,17 @@ class Database:
         with self._read() as session:
             yield session
 
+    def drop_everything(self) -> None:
+        """Empty a PostgreSQL database (drop and recreate its `public` schema); for tests and benchmarks.
+
+        SQLite needs no such thing: tests and benchmarks use a fresh file.
+        """
+        if self.is_sqlite:
+            raise RuntimeError("drop_everything is for PostgreSQL; use a new SQLite file instead")
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()

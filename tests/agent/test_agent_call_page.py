@@ -3,22 +3,21 @@ and caller text shown as text (never as HTML)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from agent_helpers import settings_for
-from werkzeug.serving import make_server
+from sqlalchemy import select
+from tests.browser import chromium, needs_chromium, served
 
 from frontdesk.clock import SystemClock
 from frontdesk.demo import seed_demo
 from frontdesk.migrate import upgrade
+from frontdesk.models import HelpRequest
 from frontdesk.services import Services, build_services
-from frontdesk.web import create_app
 
-pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture
@@ -26,25 +25,14 @@ def live_server(tmp_path: Any) -> Iterator[tuple[str, Services]]:
     svc = build_services(settings_for(f"sqlite:///{tmp_path}/page.db"), clock=SystemClock())
     upgrade(svc.db)
     seed_demo(svc.db, svc.clock, svc.knowledge)
-    server = make_server("127.0.0.1", 0, create_app(services=svc), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", svc
-    server.shutdown()
+    with served(svc) as base:
+        yield base, svc
     svc.stop()
 
 
 def test_chat_on_the_call_page_with_an_in_call_answer(live_server: tuple[str, Services]) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    import os
-
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("no Chromium at /usr/bin/chromium")
     base, svc = live_server
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
+    with chromium() as browser:
         page = browser.new_page()
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -59,9 +47,6 @@ def test_chat_on_the_call_page_with_an_in_call_answer(live_server: tuple[str, Se
         assert page.locator("#transcript img").count() == 0  # shown as text
         assert "<img src=x" in page.inner_text("#transcript li.caller")
         assert "supervisor" in page.inner_text("#transcript").lower()
-        from sqlalchemy import select
-
-        from frontdesk.models import HelpRequest
         with svc.db.read() as s:
             request_id = s.scalar(select(HelpRequest.id))
         svc.desk.answer(request_id, "Sorry, we only style people.", by="sup@x")
@@ -69,5 +54,4 @@ def test_chat_on_the_call_page_with_an_in_call_answer(live_server: tuple[str, Se
         page.click("#hangup")
         page.locator("#status", has_text="hung up").wait_for()
         assert "connect-src 'self'" in (page.goto(base + "/call").headers.get("content-security-policy") or "")
-        browser.close()
     assert dialogs == []

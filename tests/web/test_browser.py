@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,39 +14,23 @@ import pytest
 from frontdesk.demo import seed_demo
 from frontdesk.migrate import upgrade
 from frontdesk.services import Services, build_services
-from frontdesk.web import create_app
+from tests.browser import chromium, needs_chromium, served
 from tests.conftest import make_settings
 from tests.web.conftest import EMAIL, PASSWORD, escalate
 
-CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[tuple[str, Services]]:
     """`create_app` on a temp SQLite database, served by waitress in a thread on a free port."""
-    from waitress.server import create_server
-
     svc = build_services(make_settings(f"sqlite:///{tmp_path}/fd.db"))
     upgrade(svc.db)
     seed_demo(svc.db, svc.clock, svc.knowledge)
     svc.accounts.create(EMAIL, PASSWORD, "Sam")
-    port = _free_port()
-    server = create_server(create_app(services=svc), host="127.0.0.1", port=port, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}", svc
-    server.close()
+    with served(svc) as base:
+        yield base, svc
     svc.stop()
 
 
@@ -58,60 +40,54 @@ def test_supervisor_answers_live_queue_in_a_browser(live_server: tuple[str, Serv
     first = escalate(svc, "Do you do keratin for curly hair?", phone="+15551234567")
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(base + "/pending")
-            assert "/login" in page.url
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(base + "/pending")
-            sync_api.expect(page.locator("#live-status")).to_have_attribute("data-state", "live", timeout=5000)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(base + "/pending")
+        assert "/login" in page.url
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(base + "/pending")
+        sync_api.expect(page.locator("#live-status")).to_have_attribute("data-state", "live", timeout=5000)
 
-            # Start typing an answer, then a new request arrives.
-            draft = "Yes, we do keratin for curly hair, it takes about"
-            box = page.locator(f"#answer-{first}")
-            box.click()
-            box.type(draft)
-            page.evaluate("window.__noReload = true")
-            second = escalate(svc, "Can I bring my dog to the salon?", phone="+15559876543")
-            card = page.locator(f"#request-{second}")
-            sync_api.expect(card).to_be_visible(timeout=3000)
-            sync_api.expect(card.locator(".question")).to_have_text("Can I bring my dog to the salon?")
-            assert page.evaluate("window.__noReload") is True  # no reload happened
-            assert box.input_value() == draft  # the draft survived
-            sync_api.expect(page.locator("#pending-total")).to_have_text("2")
-            # A suggested answer fills the box in one click (seeded knowledge matches keratin).
-            page.locator(f"#request-{first} .js-suggest").first.click()
-            assert "keratin" in box.input_value().lower()
-            box.fill(draft + " 2.5 hours.")
-            page.screenshot(path=str(artifacts / "dashboard-queue.png"), full_page=False)
-            if os.environ.get("UPDATE_SCREENSHOT"):  # refresh the README's picture on purpose only
-                shutil.copy(artifacts / "dashboard-queue.png", ROOT / "docs" / "screenshot.png")
+        # Start typing an answer, then a new request arrives.
+        draft = "Yes, we do keratin for curly hair, it takes about"
+        box = page.locator(f"#answer-{first}")
+        box.click()
+        box.type(draft)
+        page.evaluate("window.__noReload = true")
+        second = escalate(svc, "Can I bring my dog to the salon?", phone="+15559876543")
+        card = page.locator(f"#request-{second}")
+        sync_api.expect(card).to_be_visible(timeout=3000)
+        sync_api.expect(card.locator(".question")).to_have_text("Can I bring my dog to the salon?")
+        assert page.evaluate("window.__noReload") is True  # no reload happened
+        assert box.input_value() == draft  # the draft survived
+        sync_api.expect(page.locator("#pending-total")).to_have_text("2")
+        # A suggested answer fills the box in one click (seeded knowledge matches keratin).
+        page.locator(f"#request-{first} .js-suggest").first.click()
+        assert "keratin" in box.input_value().lower()
+        box.fill(draft + " 2.5 hours.")
+        page.screenshot(path=str(artifacts / "dashboard-queue.png"), full_page=False)
+        if os.environ.get("UPDATE_SCREENSHOT"):  # refresh the README's picture on purpose only
+            shutil.copy(artifacts / "dashboard-queue.png", ROOT / "docs" / "screenshot.png")
 
-            # Answer the new request; it leaves the queue, the other card keeps its draft.
-            card.locator("textarea").fill("Yes, well-behaved dogs are welcome.")
-            card.get_by_label("Question wording for the knowledge base").fill("Are dogs allowed in the salon?")
-            card.get_by_role("button", name="Send answer").click()
-            sync_api.expect(card).to_have_count(0, timeout=5000)
-            sync_api.expect(page.locator("#flashes")).to_contain_text(f"Answer to request #{second} sent")
-            assert box.input_value() == draft + " 2.5 hours."
-            sync_api.expect(page.locator("#pending-total")).to_have_text("1")
+        # Answer the new request; it leaves the queue, the other card keeps its draft.
+        card.locator("textarea").fill("Yes, well-behaved dogs are welcome.")
+        card.get_by_label("Question wording for the knowledge base").fill("Are dogs allowed in the salon?")
+        card.get_by_role("button", name="Send answer").click()
+        sync_api.expect(card).to_have_count(0, timeout=5000)
+        sync_api.expect(page.locator("#flashes")).to_contain_text(f"Answer to request #{second} sent")
+        assert box.input_value() == draft + " 2.5 hours."
+        sync_api.expect(page.locator("#pending-total")).to_have_text("1")
 
-            page.get_by_role("link", name="Resolved", exact=True).click()
-            sync_api.expect(page.locator(f"#request-{second}")).to_contain_text("Can I bring my dog to the salon?")
-            page.screenshot(path=str(artifacts / "dashboard-resolved.png"), full_page=True)
-            page.get_by_role("link", name="Knowledge", exact=True).click()
-            entry = page.locator(".entry", has_text="Are dogs allowed in the salon?")
-            sync_api.expect(entry).to_contain_text("learned from request #" + str(second))
-            page.screenshot(path=str(artifacts / "dashboard-knowledge.png"), full_page=True)
-            assert svc.knowledge.search("Are dogs allowed in the salon?").answerable
-            assert not errors, errors
-        finally:
-            browser.close()
+        page.get_by_role("link", name="Resolved", exact=True).click()
+        sync_api.expect(page.locator(f"#request-{second}")).to_contain_text("Can I bring my dog to the salon?")
+        page.screenshot(path=str(artifacts / "dashboard-resolved.png"), full_page=True)
+        page.get_by_role("link", name="Knowledge", exact=True).click()
+        entry = page.locator(".entry", has_text="Are dogs allowed in the salon?")
+        sync_api.expect(entry).to_contain_text("learned from request #" + str(second))
+        page.screenshot(path=str(artifacts / "dashboard-knowledge.png"), full_page=True)
+        assert svc.knowledge.search("Are dogs allowed in the salon?").answerable
+        assert not errors, errors
