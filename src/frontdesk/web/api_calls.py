@@ -7,8 +7,6 @@ calls, bounded text, and every bad input answered with a JSON 4xx.
 from __future__ import annotations
 
 import json
-import threading
-from collections import defaultdict, deque
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -18,6 +16,7 @@ from frontdesk.calls import call_dict
 from frontdesk.services import Services
 from frontdesk.text import clean, valid_phone
 from frontdesk.web.errors import ApiError
+from frontdesk.web.ratelimit import RateLimiter
 
 bp = Blueprint("api_calls", __name__, url_prefix="/api/v1/calls")
 MAX_ID_CHARS = 64
@@ -27,28 +26,14 @@ def _services() -> Services:
     return current_app.extensions["frontdesk"]  # type: ignore[no-any-return]
 
 
-class RateLimiter:
-    """At most `limit` events per key in any 60-second window (in memory, per process)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, key: str, limit: int, now: float) -> bool:
-        """Record one event for `key` unless it is over the limit; `limit` 0 means no limit."""
-        if limit <= 0:
-            return True
-        with self._lock:
-            seen = self._seen[key]
-            while seen and seen[0] <= now - 60:
-                seen.popleft()
-            if len(seen) >= limit:
-                return False
-            seen.append(now)
-            if len(self._seen) > 10_000:  # forget idle clients so the map stays small
-                for k in [k for k, v in self._seen.items() if not v or v[-1] <= now - 60][:5000]:
-                    del self._seen[k]
-            return True
+def _check_new_call_rate(svc: Services) -> None:
+    """429 when this client address started too many calls in the last minute."""
+    limiter: RateLimiter | None = current_app.extensions.get("frontdesk_call_limiter")
+    if limiter is None:
+        limiter = RateLimiter(svc.settings.calls_rate_limit_per_minute, 60.0, now=lambda: svc.clock.now().timestamp())
+        current_app.extensions["frontdesk_call_limiter"] = limiter
+    if not limiter.hit(request.remote_addr or "?"):
+        raise ApiError(429, "rate_limited", "too many new calls from this address; try again in a minute")
 
 
 def json_body() -> dict[str, Any]:
@@ -90,10 +75,7 @@ def _enabled() -> None:
 def start_call() -> tuple[Response, int]:
     """Start a text call: `{caller_phone, caller_name?}` -> 201 `{id, greeting}`."""
     svc = _services()
-    limiter: RateLimiter = current_app.extensions.setdefault("frontdesk_call_limiter", RateLimiter())
-    if not limiter.allow(request.remote_addr or "?", svc.settings.calls_rate_limit_per_minute,
-                         svc.clock.now().timestamp()):
-        raise ApiError(429, "rate_limited", "too many new calls from this address; try again in a minute")
+    _check_new_call_rate(svc)
     data = json_body()
     phone = _string(data, "caller_phone", required=True, limit=40)
     if not valid_phone(phone):
@@ -148,10 +130,7 @@ def voice_token() -> Response:
     svc = _services()
     if not svc.settings.livekit_configured:
         raise ApiError(404, "voice_disabled", "voice calls are not configured on this server")
-    limiter: RateLimiter = current_app.extensions.setdefault("frontdesk_call_limiter", RateLimiter())
-    if not limiter.allow(request.remote_addr or "?", svc.settings.calls_rate_limit_per_minute,
-                         svc.clock.now().timestamp()):
-        raise ApiError(429, "rate_limited", "too many new calls from this address; try again in a minute")
+    _check_new_call_rate(svc)
     data = json_body()
     phone = _string(data, "caller_phone", required=False, limit=40)
     if phone and not valid_phone(phone):

@@ -1,4 +1,7 @@
-"""A small in-memory sliding-window rate limiter (per process), used for login attempts.
+"""A small in-memory sliding-window rate limiter (per process), used for login attempts and new calls.
+
+It takes the services' clock, so tests move time instead of sleeping (the `limits` package would add
+Redis-backed counting across processes, but reads the wall clock itself).
 
 Per-process is enough for its purpose (slowing password guessing); several `serve` processes
 each allow the limit, which still bounds guessing to a handful of tries a minute.
@@ -15,7 +18,7 @@ MAX_KEYS = 10_000  # bound memory under a flood of distinct addresses
 
 
 class RateLimiter:
-    """Allow at most `limit` hits per key in any `window` seconds."""
+    """Allow at most `limit` hits per key in any `window` seconds; a `limit` of 0 or less allows all."""
 
     def __init__(self, limit: int, window: float = 60.0, now: Callable[[], float] = time.monotonic) -> None:
         self.limit, self.window, self._now = limit, window, now

@@ -22,7 +22,8 @@ def _services() -> Any:
 def _limiter() -> RateLimiter:
     limiter = current_app.extensions.get("frontdesk_login_limiter")
     if limiter is None:
-        limiter = RateLimiter(_services().settings.login_rate_limit_per_minute, 60.0)
+        svc = _services()
+        limiter = RateLimiter(svc.settings.login_rate_limit_per_minute, 60.0, now=lambda: svc.clock.now().timestamp())
         current_app.extensions["frontdesk_login_limiter"] = limiter
     return limiter
 
