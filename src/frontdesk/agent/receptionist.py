@@ -41,6 +41,7 @@ class CallState:
     escalations: dict[str, int] = field(default_factory=dict)  # normalized question -> request id
     turn_help_request_id: int | None = None
     db_executor: Executor | None = None  # where tools run database work (None: a worker thread)
+    search_executor: Executor | None = None  # where knowledge searches run (None: a worker thread)
     # The offline brain's verdict on this turn's question, reused by lookup_answer for the same words
     # (saves a second knowledge search per turn).
     found: tuple[str, dict[str, object]] | None = None
@@ -104,6 +105,14 @@ def lookup(state: CallState, question: str) -> dict[str, object]:
     return found
 
 
+def prepare_question(state: CallState, question: str) -> None:
+    """Embed `question` ahead of `escalate` (best effort: escalating never depends on it)."""
+    try:
+        state.services.knowledge.prepare_question(clean(question, MAX_QUESTION_CHARS))
+    except Exception:
+        log.warning("could not prepare question for escalation", exc_info=True)
+
+
 def escalate(state: CallState, question: str) -> str:
     """Open (or join) a help request for this call, once per question; returns what to tell the caller."""
     settings = state.services.settings
@@ -160,7 +169,11 @@ class Receptionist(Agent):
         Args:
             question: the caller's question, in their words
         """
-        return await run_db(ctx.userdata.db_executor, escalate, ctx.userdata, question)
+        state = ctx.userdata
+        # Embed the question off the database thread first (usually a cache hit: this turn's search
+        # just embedded it), so the escalation's duplicate check there costs no model pass.
+        await run_db(state.search_executor, prepare_question, state, question)
+        return await run_db(state.db_executor, escalate, state, question)
 
     @function_tool
     async def set_caller_name(self, ctx: RunContext[CallState], name: str) -> str:

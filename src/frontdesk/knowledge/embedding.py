@@ -126,11 +126,14 @@ class MiniLMEmbedder:
             tok.enable_truncation(self.max_length)
             tok.no_padding()
             w = load_file(str(weights))
-            w = {k: v.astype(np.float32) for k, v in w.items() if v.dtype != np.int64}
-            # Pre-transpose dense weights once so the forward pass is plain x @ W.
-            for k in list(w):
-                if k.endswith(".weight") and w[k].ndim == 2 and "embeddings" not in k:
-                    w[k] = np.ascontiguousarray(w[k].T)
+            w = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in w.items() if v.dtype != np.int64}
+            # Dense weights stay in torch's (out, in) layout: with OpenBLAS, W @ x.T is up to 2x faster
+            # than x @ W.T-pre-transposed for the few-token inputs of a caller's question. Query, key
+            # and value are stacked into one (3*dim, dim) matrix: one GEMM instead of three.
+            for i in range(6):
+                p = f"encoder.layer.{i}.attention.self."
+                w[p + "qkv.weight"] = np.concatenate([w.pop(p + n + ".weight") for n in ("query", "key", "value")])
+                w[p + "qkv.bias"] = np.concatenate([w.pop(p + n + ".bias") for n in ("query", "key", "value")])
             self._tok = tok
             self._w = w
             log.info("loaded %s from %s", self.model_id, model_dir)
@@ -149,14 +152,16 @@ class MiniLMEmbedder:
             p = f"encoder.layer.{i}."
 
             def lin(t: np.ndarray, name: str, p: str = p) -> np.ndarray:
-                # 2-D GEMM: numpy's batched 3-D matmul is ~5x slower for these shapes.
-                wt = w[p + name + ".weight"]
-                y = t.reshape(-1, t.shape[-1]) @ wt + w[p + name + ".bias"]
-                return y.reshape(t.shape[0], t.shape[1], wt.shape[1])
+                # One 2-D GEMM with the weight on the left (see _load); numpy's batched 3-D matmul
+                # is ~5x slower for these shapes.
+                wo = w[p + name + ".weight"]
+                y = (wo @ t.reshape(-1, t.shape[-1]).T).T + w[p + name + ".bias"]
+                return y.reshape(t.shape[0], t.shape[1], wo.shape[0])
 
-            q = lin(x, "attention.self.query").reshape(bsz, seq, self.n_heads, hd).transpose(0, 2, 1, 3)
-            k = lin(x, "attention.self.key").reshape(bsz, seq, self.n_heads, hd).transpose(0, 2, 3, 1)
-            v = lin(x, "attention.self.value").reshape(bsz, seq, self.n_heads, hd).transpose(0, 2, 1, 3)
+            qkv = lin(x, "attention.self.qkv").reshape(bsz, seq, 3, self.n_heads, hd)
+            q = qkv[:, :, 0].transpose(0, 2, 1, 3)
+            k = qkv[:, :, 1].transpose(0, 2, 3, 1)
+            v = qkv[:, :, 2].transpose(0, 2, 1, 3)
             s = (q @ k) / np.float32(np.sqrt(hd)) + bias
             s = np.exp(s - s.max(-1, keepdims=True))
             s /= s.sum(-1, keepdims=True)
