@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -89,20 +90,34 @@ def minilm_model_dir() -> Path | None:
     return path if (path / "model.safetensors").exists() else None
 
 
+#: ``auto`` runs MiniLM on onnxruntime when it is installed, else NumPy; ``numpy`` or ``onnx`` forces one.
+BACKEND_ENV = "FRONTDESK_EMBEDDING_BACKEND"
+
+
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 in pure NumPy (tokenizers + safetensors), mean pooled, normalised."""
+    """all-MiniLM-L6-v2 from tokenizers + safetensors, mean pooled, normalised.
+
+    The encoder runs on onnxruntime (a graph built in memory from the same weights, ~2-3x faster for
+    a short question and free of the GIL) when ``onnxruntime`` and ``onnx`` are installed, else in
+    NumPy; both give the same vectors (cosine >= 0.99999). ``backend``: ``auto``, ``onnx`` or ``numpy``.
+    """
 
     model_id = MINILM_MODEL_ID
     dim = 384
     max_length = 256  # sentence-transformers' max_seq_length for this model
     n_heads = 12
 
-    def __init__(self, model_dir: Path | None = None, expected_sha256: str = MINILM_SHA256) -> None:
+    def __init__(self, model_dir: Path | None = None, expected_sha256: str = MINILM_SHA256,
+                 backend: str | None = None) -> None:
         self._model_dir = model_dir
         self._expected = expected_sha256
+        self.backend = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower()
+        if self.backend not in ("auto", "onnx", "numpy"):
+            raise ValueError(f"unknown embedding backend {self.backend!r} (auto, onnx or numpy)")
         self._lock = threading.Lock()
         self._w: dict[str, np.ndarray] | None = None
         self._tok: Any = None
+        self._onnx: Any = None  # OnnxEncoder when that backend is in use
 
     def _load(self) -> None:
         if self._w is not None:
@@ -134,11 +149,42 @@ class MiniLMEmbedder:
                 p = f"encoder.layer.{i}.attention.self."
                 w[p + "qkv.weight"] = np.concatenate([w.pop(p + n + ".weight") for n in ("query", "key", "value")])
                 w[p + "qkv.bias"] = np.concatenate([w.pop(p + n + ".bias") for n in ("query", "key", "value")])
+            self._onnx = self._onnx_encoder(w)
             self._tok = tok
-            self._w = w
-            log.info("loaded %s from %s", self.model_id, model_dir)
+            # onnxruntime holds its own copy of the weights: drop ours (~90 MB) when it runs the encoder.
+            self._w = {} if self._onnx is not None else w
+            log.info("loaded %s from %s (%s)", self.model_id, model_dir, "onnxruntime" if self._onnx else "NumPy")
+
+    def _onnx_encoder(self, w: dict[str, np.ndarray]) -> Any:
+        """The onnxruntime encoder, or None for NumPy (not installed, not wanted, or failed to build)."""
+        if self.backend == "numpy":
+            return None
+        from .onnx_minilm import OnnxEncoder, onnx_available
+
+        if not onnx_available():
+            if self.backend == "onnx":
+                raise ImportError("embedding backend 'onnx' needs the onnx and onnxruntime packages")
+            return None
+        try:
+            return OnnxEncoder(w)
+        except Exception:
+            if self.backend == "onnx":
+                raise
+            log.warning("could not build the onnxruntime encoder; using NumPy", exc_info=True)
+            return None
+
+    @property
+    def uses_onnx(self) -> bool:
+        """Whether the encoder runs on onnxruntime (after loading)."""
+        self._load()
+        return self._onnx is not None
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self._onnx is not None:
+            return self._onnx(ids, mask)
+        return self._forward_numpy(ids, mask)
+
+    def _forward_numpy(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         w = self._w
         assert w is not None
         bsz, seq = ids.shape
