@@ -184,6 +184,11 @@ class LiveIndex:
         """Search the served entries; see :meth:`KnowledgeIndex.search`."""
         return self.refresh().search(query, k=k)
 
+    def is_cached(self, text: str) -> bool:
+        """Whether ``text``'s vector is cached (False before the embedder is loaded)."""
+        emb = self._embedder
+        return emb is not None and emb.cached(text)
+
     def warm(self, texts: list[str]) -> None:
         """Embed question texts into the cache ahead of `same_question` (free if a search just did)."""
         self.embedder.embed_questions(texts)
