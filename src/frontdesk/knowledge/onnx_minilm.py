@@ -14,6 +14,8 @@ int64 -> last hidden states ``(B, S, 384)`` float32. Pooling stays in NumPy.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from typing import Any
 
 import numpy as np
@@ -124,7 +126,14 @@ class OnnxEncoder:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        # Through a temporary file, not bytes: a session made from bytes keeps them (86 MB) for its
+        # whole life on top of its own copy of the weights.
+        with tempfile.TemporaryDirectory(prefix="frontdesk-minilm-") as tmp:
+            path = os.path.join(tmp, "minilm.onnx")
+            with open(path, "wb") as fh:
+                fh.write(model.SerializeToString())
+            del model
+            self._session = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Last hidden states ``(B, S, 384)`` for int64 ids and mask ``(B, S)``."""
