@@ -98,7 +98,7 @@ class CallHub:
         # One database thread for the whole hub: the loop never blocks on the database, and the
         # hub's writes (transcript lines) keep their order and never contend with each other.
         self._db: Executor = ThreadPoolExecutor(1, thread_name_prefix="call-hub-db")
-        # Knowledge searches (reads plus a ~10 ms embedding) get their own threads, so they neither
+        # Knowledge searches (reads plus a ~5 ms model pass) get their own threads, so they neither
         # wait behind transcript writes nor hold them up.
         self._search: Executor = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="call-hub-search")
 
