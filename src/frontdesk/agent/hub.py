@@ -36,6 +36,9 @@ T = TypeVar("T")
 
 POLL_SECONDS = 0.1
 BEAT_SECONDS = 2.0
+#: Threads for knowledge searches. A shared model pass embeds every question waiting when it starts,
+#: so more threads than cores lets concurrent searches batch; the model itself runs one pass at a time.
+SEARCH_THREADS = 4
 TURN_TIMEOUT_SECONDS = 20.0
 SORRY = "Sorry, I had a problem just now. Could you say that again?"
 
@@ -95,6 +98,9 @@ class CallHub:
         # One database thread for the whole hub: the loop never blocks on the database, and the
         # hub's writes (transcript lines) keep their order and never contend with each other.
         self._db: Executor = ThreadPoolExecutor(1, thread_name_prefix="call-hub-db")
+        # Knowledge searches (reads plus a ~5 ms model pass) get their own threads, so they neither
+        # wait behind transcript writes nor hold them up.
+        self._search: Executor = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="call-hub-search")
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -120,7 +126,7 @@ class CallHub:
         log.info("text-call hub %s started", self.holder)
 
     def warm_up(self) -> None:
-        """Load the knowledge search's model now, on the hub's database thread, not on the first caller."""
+        """Load the knowledge search's model now, on a hub search thread, not on the first caller."""
 
         def search() -> None:
             try:
@@ -128,7 +134,7 @@ class CallHub:
             except Exception:
                 log.exception("knowledge warm-up failed")
 
-        self._db.submit(search)
+        self._search.submit(search)
 
     def stop(self, timeout: float = 10.0) -> None:
         """End every live call (so their answers go by text) and stop the loop."""
@@ -142,6 +148,7 @@ class CallHub:
         self._thread.join(timeout)
         self._thread = None
         self._db.shutdown(wait=False)
+        self._search.shutdown(wait=False)
 
     async def _shutdown(self) -> None:
         for call_id in list(self._calls):
@@ -189,7 +196,7 @@ class CallHub:
             channel="text", holder=self.holder, caller_phone=caller_phone, caller_name=caller_name))
         profile = await run_db(self._db, load_profile, svc.db)
         state = CallState(services=svc, call_id=call.id, profile=profile, caller_phone=call.caller_phone,
-                          caller_name=call.caller_name, db_executor=self._db)
+                          caller_name=call.caller_name, db_executor=self._db, search_executor=self._search)
         # One LLM object per call: sessions subscribe to their LLM's metrics events, so a shared
         # instance would make every turn notify every live call (quadratic with the number of calls).
         model = self._brain_factory() if self._brain_factory else make_llm(svc.settings)
@@ -249,7 +256,7 @@ class CallHub:
 
     def _checker(self, state: CallState) -> Checker:
         async def answerable(question: str) -> bool:
-            found = await run_db(self._db, find_answer, state, question, True)
+            found = await run_db(self._search, find_answer, state, question, True)
             return bool(found["answerable"])
 
         return answerable

@@ -41,6 +41,7 @@ class CallState:
     escalations: dict[str, int] = field(default_factory=dict)  # normalized question -> request id
     turn_help_request_id: int | None = None
     db_executor: Executor | None = None  # where tools run database work (None: a worker thread)
+    search_executor: Executor | None = None  # where knowledge searches run (None: a worker thread)
     # The offline brain's verdict on this turn's question, reused by lookup_answer for the same words
     # (saves a second knowledge search per turn).
     found: tuple[str, dict[str, object]] | None = None
@@ -87,21 +88,28 @@ def _find(state: CallState, question: str) -> dict[str, object]:
             "entry_id": None}
 
 
-def lookup(state: CallState, question: str) -> dict[str, object]:
-    """`find_answer` (or this turn's cached verdict on the same words), counting a use of the entry."""
-    cached = state.found
+def take_verdict(state: CallState, question: str) -> dict[str, object] | None:
+    """This turn's `find_answer` verdict on the same words, if the brain already searched (no I/O)."""
+    cached, state.found = state.found, None
     if cached is not None and cached[0] == clean(question, MAX_QUESTION_CHARS):
-        found = dict(cached[1])
-    else:
-        found = find_answer(state, question)
-    state.found = None
-    entry_id = found.pop("entry_id")
-    if isinstance(entry_id, int):
-        try:
-            state.services.knowledge.mark_used(entry_id)
-        except Exception:  # counting uses must never cost the caller their answer
-            log.exception("could not count a knowledge use")
-    return found
+        return dict(cached[1])
+    return None
+
+
+def count_use(state: CallState, entry_id: int) -> None:
+    """Count one use of a knowledge entry (best effort: never costs the caller their answer)."""
+    try:
+        state.services.knowledge.mark_used(entry_id)
+    except Exception:
+        log.exception("could not count a knowledge use")
+
+
+def prepare_question(state: CallState, question: str) -> None:
+    """Embed `question` ahead of `escalate` (best effort: escalating never depends on it)."""
+    try:
+        state.services.knowledge.prepare_question(clean(question, MAX_QUESTION_CHARS))
+    except Exception:
+        log.warning("could not prepare question for escalation", exc_info=True)
 
 
 def escalate(state: CallState, question: str) -> str:
@@ -148,8 +156,19 @@ class Receptionist(Agent):
         Args:
             question: the caller's question, in their words
         """
-        result = await run_db(ctx.userdata.db_executor, lookup, ctx.userdata, question)
-        return json.dumps(result)
+        state = ctx.userdata
+        found = take_verdict(state, question)
+        if found is None:
+            found = await run_db(state.search_executor, find_answer, state, question)
+        entry_id = found.pop("entry_id")
+        if isinstance(entry_id, int):
+            if state.db_executor is not None:
+                # Not awaited: the hub's one database thread runs it before the end-of-turn transcript
+                # flush, so the turn still ends with everything written, minus one thread hop.
+                state.db_executor.submit(count_use, state, entry_id)
+            else:
+                await run_db(None, count_use, state, entry_id)
+        return json.dumps(found)
 
     @function_tool
     async def request_help(self, ctx: RunContext[CallState], question: str) -> str:
@@ -160,7 +179,12 @@ class Receptionist(Agent):
         Args:
             question: the caller's question, in their words
         """
-        return await run_db(ctx.userdata.db_executor, escalate, ctx.userdata, question)
+        state = ctx.userdata
+        if not state.services.knowledge.is_prepared(clean(question, MAX_QUESTION_CHARS)):
+            # Embed the question off the database thread first, so the escalation's duplicate check
+            # there costs no model pass. Usually skipped: this turn's search just embedded these words.
+            await run_db(state.search_executor, prepare_question, state, question)
+        return await run_db(state.db_executor, escalate, state, question)
 
     @function_tool
     async def set_caller_name(self, ctx: RunContext[CallState], name: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, select, update
 
+from .batching import BatchingEmbedder
 from .embedding import Embedder, load_default_embedder
 from .retrieval import (
     Entry,
@@ -51,13 +51,23 @@ class LiveIndex:
         self._dirty = True
         self._texts: dict[int, tuple[str, str]] = {}
         self._next_expiry: datetime | None = None
-        self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._embedder: BatchingEmbedder | None = None
 
     # -- vectors for the store ------------------------------------------------------------
     @property
-    def embedder(self) -> Embedder:
-        """The process-wide embedder (loaded on first use)."""
-        return self._embedder_factory()
+    def embedder(self) -> BatchingEmbedder:
+        """The process-wide embedder (loaded on first use) behind this index's query cache and batcher.
+
+        Searches, escalation grouping and entry writes all embed through it, so a question asked
+        once costs one forward pass however many of them look at it.
+        """
+        emb = self._embedder
+        if emb is None:
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = BatchingEmbedder(self._embedder_factory())
+                emb = self._embedder
+        return emb
 
     def vectors_for(self, pairs: list[tuple[str, str]]) -> list[tuple[bytes, str]]:
         """``(embedding blob, model id)`` for ``(question, answer)`` pairs, batched."""
@@ -174,31 +184,25 @@ class LiveIndex:
         """Search the served entries; see :meth:`KnowledgeIndex.search`."""
         return self.refresh().search(query, k=k)
 
-    def _qvecs(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._qcache]
-        if missing:
-            for t, v in zip(missing, self.embedder.embed(missing), strict=True):
-                self._qcache[t] = v
-        for t in texts:
-            self._qcache.move_to_end(t)
-        while len(self._qcache) > 2000:
-            self._qcache.popitem(last=False)
-        return np.stack([self._qcache[t] for t in texts])
+    def is_cached(self, text: str) -> bool:
+        """Whether ``text``'s vector is cached (False before the embedder is loaded)."""
+        emb = self._embedder
+        return emb is not None and emb.cached(text)
 
     def warm(self, texts: list[str]) -> None:
-        """Embed question texts into the cache ahead of `same_question`."""
-        with self._lock:
-            self._qvecs(texts)
+        """Embed question texts into the cache ahead of `same_question` (free if a search just did)."""
+        self.embedder.embed_questions(texts)
 
     def same_question(self, question: str, pending: list[tuple[int, str]]) -> int | None:
         """The id of the pending request asking the same thing as ``question``, if any."""
         if not pending or not question.strip():
             return None
+        pending = pending[-500:]  # bound work inside the caller's transaction
+        # Outside the lock: a cache miss must not hold up other threads' index refreshes.
+        vecs = self.embedder.embed_questions([question] + [p for _, p in pending])
         with self._lock:
             idx = self._index or KnowledgeIndex([], embedder=self.embedder)
             self._index = idx
-            pending = pending[-500:]  # bound work inside the caller's transaction
-            vecs = self._qvecs([question] + [p for _, p in pending])
             sims = vecs[1:] @ vecs[0]
             for j in np.argsort(-sims)[:3]:
                 if idx.same_question_scored(question, pending[j][1], float(sims[j])):

@@ -91,6 +91,12 @@ class KnowledgeBase:
         if self._semantic_ok():
             self.index.warm([clean(question, MAX_Q)])
 
+    def is_prepared(self, question: str) -> bool:
+        """Whether `prepare_question` would be free (the question's vector is cached, or no embedder)."""
+        if self._semantic is False:
+            return True
+        return self.index.is_cached(clean(question, MAX_Q))
+
     def same_question(self, question: str, pending: list[tuple[int, str]]) -> int | None:
         """The id of a pending request asking the same thing as `question`, if any."""
         if self._semantic_ok():
