@@ -11,6 +11,7 @@ from frontdesk.accounts import Accounts
 from frontdesk.calls import CallStore
 from frontdesk.clock import Clock, SystemClock
 from frontdesk.db import Database
+from frontdesk.knowledge.embedding import set_default_backend
 from frontdesk.knowledge.store import KnowledgeBase
 from frontdesk.lifecycle import HelpDesk
 from frontdesk.notifications import Dispatcher, send_reminders
@@ -95,6 +96,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     signals = Signals()
+    set_default_backend(settings.embedding_backend)
     knowledge = KnowledgeBase(db, clock, review_required=settings.kb_review_required)
     desk = HelpDesk(db, clock, settings, signals, same_question=knowledge.same_question, learner=knowledge.learn,
                     prepare_question=knowledge.prepare_question)

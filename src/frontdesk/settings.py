@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     calls_rate_limit_per_minute: int = Field(60, ge=0, description="New text calls per client IP per minute (0 = off).")
     login_rate_limit_per_minute: int = Field(10, ge=1, description="Login attempts per client IP per minute.")
     kb_review_required: bool = Field(False, description="Learned answers wait for approval before the agent uses them.")
+    embedding_backend: Literal["auto", "onnx", "numpy"] = Field(
+        "auto", description="How MiniLM runs: `auto` (onnxruntime when installed, else NumPy), `onnx` or `numpy`."
+    )
     call_idle_timeout_seconds: int = Field(
         120, ge=0, description="A text call with no message or poll for this long is hung up (0 = never)."
     )

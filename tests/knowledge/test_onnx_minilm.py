@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from frontdesk.knowledge.embedding import BACKEND_ENV, MiniLMEmbedder, minilm_available
+from frontdesk.knowledge.embedding import MiniLMEmbedder, minilm_available, set_default_backend
 from frontdesk.knowledge.onnx_minilm import onnx_available
+from frontdesk.services import build_services
+from tests.conftest import make_settings
 
 from .conftest import load_set
 
@@ -48,13 +52,19 @@ def test_onnx_keeps_the_reference_cosines(pair: tuple[MiniLMEmbedder, MiniLMEmbe
     assert abs(float(v[2] @ v[3]) - 0.5854) < 2e-3
 
 
-def test_backend_from_environment_and_bad_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(BACKEND_ENV, "numpy")
-    assert MiniLMEmbedder().backend == "numpy"
-    monkeypatch.delenv(BACKEND_ENV)
+def test_backend_from_settings_and_bad_names(tmp_path: Path) -> None:
+    build_services(make_settings(f"sqlite:///{tmp_path}/fd.db", embedding_backend="numpy")).stop()
+    try:
+        assert MiniLMEmbedder().backend == "numpy"
+    finally:
+        set_default_backend("auto")
     assert MiniLMEmbedder().backend == "auto"
     with pytest.raises(ValueError, match="unknown embedding backend"):
         MiniLMEmbedder(backend="torch")
+    with pytest.raises(ValueError, match="unknown embedding backend"):
+        set_default_backend("torch")
+    with pytest.raises(ValueError, match="embedding_backend"):
+        make_settings(f"sqlite:///{tmp_path}/fd.db", embedding_backend="torch")
 
 
 def test_auto_falls_back_to_numpy_when_onnx_cannot_build(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -77,7 +76,23 @@ def minilm_model_dir() -> Path | None:
 
 
 #: ``auto`` runs MiniLM on onnxruntime when it is installed, else NumPy; ``numpy`` or ``onnx`` forces one.
-BACKEND_ENV = "FRONTDESK_EMBEDDING_BACKEND"
+BACKENDS = ("auto", "onnx", "numpy")
+_preferred_backend = "auto"
+
+
+def set_default_backend(backend: str) -> None:
+    """Choose the backend of MiniLM embedders made without one (``Settings.embedding_backend``).
+
+    The process shares one embedder, so this takes effect when that is first loaded.
+    """
+    global _preferred_backend
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown embedding backend {backend!r} (auto, onnx or numpy)")
+    with _default_lock:
+        if isinstance(_default, MiniLMEmbedder) and _default.backend != backend:
+            log.warning("embedding backend %s requested, but %s is already loaded in this process",
+                        backend, _default.backend)
+        _preferred_backend = backend
 
 
 class MiniLMEmbedder:
@@ -97,8 +112,8 @@ class MiniLMEmbedder:
                  backend: str | None = None) -> None:
         self._model_dir = model_dir
         self._expected = expected_sha256
-        self.backend = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower()
-        if self.backend not in ("auto", "onnx", "numpy"):
+        self.backend = (backend or _preferred_backend).strip().lower()
+        if self.backend not in BACKENDS:
             raise ValueError(f"unknown embedding backend {self.backend!r} (auto, onnx or numpy)")
         self._lock = threading.Lock()
         self._w: dict[str, np.ndarray] | None = None
