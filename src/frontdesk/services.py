@@ -12,6 +12,7 @@ from frontdesk.calls import CallStore
 from frontdesk.clock import Clock, SystemClock
 from frontdesk.db import Database
 from frontdesk.knowledge.embedding import set_default_backend
+from frontdesk.knowledge.judge import OpenAIJudge
 from frontdesk.knowledge.store import KnowledgeBase
 from frontdesk.lifecycle import HelpDesk
 from frontdesk.notifications import Dispatcher, send_reminders
@@ -97,7 +98,10 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     db = db or Database(settings.database_url)
     signals = Signals()
     set_default_backend(settings.embedding_backend)
-    knowledge = KnowledgeBase(db, clock, review_required=settings.kb_review_required)
+    judge = None
+    if settings.openai_api_key and settings.kb_llm_judge:
+        judge = OpenAIJudge(settings.openai_api_key, settings.openai_model, settings.openai_base_url)
+    knowledge = KnowledgeBase(db, clock, review_required=settings.kb_review_required, llm_judge=judge)
     desk = HelpDesk(db, clock, settings, signals, same_question=knowledge.same_question, learner=knowledge.learn,
                     prepare_question=knowledge.prepare_question)
     dispatcher = Dispatcher(db, clock, settings, signals)

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     livekit_agent_name: str = Field("salon-receptionist", description="Agent name for explicit dispatch.")
     openai_api_key: str = Field("", description="OpenAI key. Empty: the offline brain answers.")
     openai_model: str = Field("gpt-4o-mini", description="OpenAI chat model for the voice and text agent.")
+    openai_base_url: str = Field("", description="OpenAI-compatible API base URL. Empty: api.openai.com.")
+    kb_llm_judge: bool = Field(
+        True, description="With OPENAI_API_KEY set, borderline knowledge matches go to the LLM for a verdict."
+    )
     deepgram_api_key: str = Field("", description="Deepgram key for speech-to-text in voice calls.")
 
     # Notifications

@@ -25,6 +25,9 @@ def make_llm(settings: Settings) -> llm.LLM:
     if settings.openai_api_key:
         from livekit.plugins import openai
 
+        if settings.openai_base_url:
+            return openai.LLM(model=settings.openai_model, api_key=settings.openai_api_key,
+                              base_url=settings.openai_base_url)
         return openai.LLM(model=settings.openai_model, api_key=settings.openai_api_key)
     return OfflineBrain(max_chars=settings.max_message_chars)
 

@@ -26,6 +26,7 @@ from .embedding import Embedder, load_default_embedder
 from .retrieval import (
     Entry,
     KnowledgeIndex,
+    LLMJudge,
     SearchResult,
     deserialize_vector,
     entry_text,
@@ -41,8 +42,10 @@ class LiveIndex:
     """The knowledge index of one process, refreshed from the database on demand."""
 
     def __init__(self, db: Any, now: Callable[[], datetime], min_interval: float = 0.5,
-                 embedder_factory: Callable[[], Embedder] = load_default_embedder) -> None:
+                 embedder_factory: Callable[[], Embedder] = load_default_embedder,
+                 llm_judge: LLMJudge | None = None) -> None:
         self.db, self._now, self.min_interval = db, now, min_interval
+        self.llm_judge = llm_judge
         self._embedder_factory = embedder_factory
         self._lock = threading.RLock()
         self._index: KnowledgeIndex | None = None
@@ -116,7 +119,7 @@ class LiveIndex:
     def _sync(self, sig: tuple, now: datetime) -> None:
         ke = self._model()
         if self._index is None:
-            self._index = KnowledgeIndex([], embedder=self.embedder)
+            self._index = KnowledgeIndex([], embedder=self.embedder, llm_judge=self.llm_judge)
         idx = self._index
         with self.db.read() as s:
             rows = s.execute(select(ke.id, ke.question, ke.answer, ke.expires_at).where(ke.status == SERVED)).all()
@@ -180,9 +183,9 @@ class LiveIndex:
             log.warning("could not store %d recomputed vectors", len(entries), exc_info=True)
 
     # -- queries ----------------------------------------------------------------------------
-    def search(self, query: str, k: int = 3) -> SearchResult:
+    def search(self, query: str, k: int = 3, judge: bool = True) -> SearchResult:
         """Search the served entries; see :meth:`KnowledgeIndex.search`."""
-        return self.refresh().search(query, k=k)
+        return self.refresh().search(query, k=k, judge=judge)
 
     def is_cached(self, text: str) -> bool:
         """Whether ``text``'s vector is cached (False before the embedder is loaded)."""
@@ -201,7 +204,7 @@ class LiveIndex:
         # Outside the lock: a cache miss must not hold up other threads' index refreshes.
         vecs = self.embedder.embed_questions([question] + [p for _, p in pending])
         with self._lock:
-            idx = self._index or KnowledgeIndex([], embedder=self.embedder)
+            idx = self._index or KnowledgeIndex([], embedder=self.embedder, llm_judge=self.llm_judge)
             self._index = idx
             sims = vecs[1:] @ vecs[0]
             for j in np.argsort(-sims)[:3]:

@@ -178,8 +178,8 @@ class KnowledgeIndex:
             self._neg_vecs.setdefault(int(entry_id), []).append(v)
 
     # -- queries -------------------------------------------------------------------------
-    def search(self, query: str, k: int = 3) -> SearchResult:
-        """Top-``k`` matches and whether the best one may be used to answer."""
+    def search(self, query: str, k: int = 3, judge: bool = True) -> SearchResult:
+        """Top-``k`` matches and whether the best one may be used to answer (``judge=False``: no LLM call)."""
         query = (query or "").strip()[:1000]  # caller text is untrusted and unbounded
         if not query:
             return SearchResult([], False, None, "empty question")
@@ -199,14 +199,14 @@ class KnowledgeIndex:
                                   self._coverage)
         matches = [Match(c.id, c.question, c.answer, float(scores[i])) for c, i in zip(cands, top, strict=False)][:k]
         best = Match(cands[0].id, cands[0].question, cands[0].answer, float(scores[top[0]]))
-        answerable, reason = self._decide(query, qv, feats, best, negs.get(best.id, []), matches)
+        answerable, reason = self._decide(query, qv, feats, best, negs.get(best.id, []), matches, judge)
         if answerable and reason.startswith("judge picked"):
             picked = int(reason.rsplit(" ", 1)[1])
             best = next(m for m in matches if m.id == picked)
         return SearchResult(matches, answerable, best if answerable else None, reason)
 
     def _decide(self, query: str, qv: np.ndarray, feats: dict[str, float], best: Match,
-                negatives: list[np.ndarray], matches: list[Match]) -> tuple[bool, str]:
+                negatives: list[np.ndarray], matches: list[Match], judge: bool = True) -> tuple[bool, str]:
         g = self.gate
         if negatives and max(float(v @ qv) for v in negatives) >= max(NEGATIVE_SIM, feats["s1"]):
             return False, "close to a question a supervisor said this entry does not answer"
@@ -224,7 +224,7 @@ class KnowledgeIndex:
             return True, f"answerable (p={p:.2f})"
         if p < g.judge_from:
             return False, f"not confident (p={p:.2f})"
-        if self.llm_judge is None:
+        if self.llm_judge is None or not judge:
             return False, f"borderline (p={p:.2f}); no judge, escalating"
         try:
             verdict = self.llm_judge(query, matches)

@@ -18,7 +18,7 @@ from frontdesk.clock import Clock
 from frontdesk.db import Database
 from frontdesk.knowledge import simple
 from frontdesk.knowledge.live import LiveIndex
-from frontdesk.knowledge.retrieval import SearchResult
+from frontdesk.knowledge.retrieval import LLMJudge, SearchResult
 from frontdesk.lifecycle import Answered, InvalidInput, NotFound, record_event
 from frontdesk.models import KB_STATUSES, KnowledgeEntry, table_of
 from frontdesk.text import clean
@@ -51,10 +51,11 @@ def entry_dict(e: KnowledgeEntry) -> dict[str, Any]:
 class KnowledgeBase:
     """CRUD, import/export and search over knowledge entries."""
 
-    def __init__(self, db: Database, clock: Clock, review_required: bool = False) -> None:
+    def __init__(self, db: Database, clock: Clock, review_required: bool = False,
+                 llm_judge: LLMJudge | None = None) -> None:
         self.db, self.clock, self.review_required = db, clock, review_required
         # Per-process semantic index with the answerable gate; nothing loads until first use.
-        self.index = LiveIndex(db, clock.now)
+        self.index = LiveIndex(db, clock.now, llm_judge=llm_judge)
         self._semantic: bool | None = None
 
     def _semantic_ok(self) -> bool:
@@ -74,10 +75,14 @@ class KnowledgeBase:
         return list(self.index.vectors_for(pairs))
 
     # -- reading ------------------------------------------------------------------------------
-    def search(self, query: str, k: int = 3) -> SearchResult:
-        """Rank active entries for `query` and decide whether the best may be told to a caller."""
+    def search(self, query: str, k: int = 3, judge: bool = True) -> SearchResult:
+        """Rank active entries for `query` and decide whether the best may be told to a caller.
+
+        With an LLM judge configured, borderline matches are put to it unless `judge` is False
+        (the dashboard's suggestions, which a supervisor reads anyway, skip that cost).
+        """
         if self._semantic_ok():
-            return self.index.search(clean(query, MAX_Q), k=k)
+            return self.index.search(clean(query, MAX_Q), k=k, judge=judge)
         with self.db.read() as s:
             rows = s.execute(
                 select(KnowledgeEntry.id, KnowledgeEntry.question, KnowledgeEntry.answer).where(

@@ -49,7 +49,7 @@ class SuggestionCache:
             if hit is not None and hit[1] == stamp and now - hit[0] < TTL_SECONDS:
                 out[question] = hit[2]
                 continue
-            result = self.services.knowledge.search(question)
+            result = self.services.knowledge.search(question, judge=False)
             matches = [m for m in result.matches if m.score >= MIN_SCORE]
             out[question] = matches
             with self._lock:

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""What the LLM judge band can add at most: each set evaluated with an oracle in the judge's place.
+
+The gate sends borderline matches (p between `judge_from` and `answer_at`) to the judge when
+OPENAI_API_KEY is set. No model runs here; the oracle knows each eval question's right entry and picks
+it when it is among the offered candidates, else escalates (out-of-KB questions always escalate).
+So the "oracle" figures are the ceiling of a perfect judge, and "offline" is what ships without a key.
+
+Usage: OPENBLAS_NUM_THREADS=1 bench/judge_ceiling.py [--holdout]
+"""
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from frontdesk.knowledge.embedding import MiniLMEmbedder  # noqa: E402
+from frontdesk.knowledge.evaluation import evaluate  # noqa: E402
+from frontdesk.knowledge.retrieval import KnowledgeIndex  # noqa: E402
+
+
+def oracle_for(data: dict):  # type: ignore[no-untyped-def]
+    key_to_int = {str(e["id"]): i + 1 for i, e in enumerate(data["entries"])}
+    gold = {q: key_to_int[str(k)] for k, qs in data["paraphrases"].items() for q in qs}
+    calls = {"n": 0}
+
+    def judge(question: str, candidates):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        want = gold.get(question)
+        return want if want in {c.id for c in candidates} else "escalate"
+
+    return judge, calls
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--holdout", action="store_true", help="also run evals/holdout_*.json")
+    a = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    emb = MiniLMEmbedder()
+    print("set | offline correct / wrong / false | oracle judge correct / wrong / false | questions sent to the judge")
+    for path in sorted(p for p in (ROOT / "evals").glob("*.json") if a.holdout or "holdout" not in p.name):
+        data = json.loads(path.read_text())
+        offline = evaluate(data, index_factory=lambda es: KnowledgeIndex(es, embedder=emb))
+        judge, calls = oracle_for(data)
+        oracle = evaluate(data, index_factory=lambda es, j=judge: KnowledgeIndex(es, embedder=emb, llm_judge=j))
+        asked = offline.n_in_kb + offline.n_out_of_kb
+        o, g = offline.gate, oracle.gate
+        print(f"{path.stem} | {o.answered_correctly:.1%} / {o.wrong_answers:.1%} / {o.false_answers:.1%} | "
+              f"{g.answered_correctly:.1%} / {g.wrong_answers:.1%} / {g.false_answers:.1%} | "
+              f"{calls['n']} of {asked} ({calls['n'] / asked:.0%})")
+
+
+if __name__ == "__main__":
+    main()
