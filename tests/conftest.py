@@ -40,6 +40,12 @@ def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
     return f"sqlite:///{tmp_path}/frontdesk.db"
 
 
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """Local fakes (pytest-httpserver, one server per session) listen on 127.0.0.1, on a random free port."""
+    return ("127.0.0.1", 0)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     """A clock that only moves when the test says so."""

@@ -98,12 +98,6 @@ class FakeTwilio:
         return Response(json.dumps(page), status=200, content_type="application/json")
 
 
-@pytest.fixture(scope="session")
-def httpserver_listen_address() -> tuple[str, int]:
-    """Local fakes listen on 127.0.0.1, on a random free port."""
-    return ("127.0.0.1", 0)
-
-
 @pytest.fixture
 def receiver(httpserver: HTTPServer) -> Receiver:
     """A webhook receiver on a random local port."""
