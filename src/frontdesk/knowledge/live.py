@@ -116,10 +116,13 @@ class LiveIndex:
             assert self._index is not None
             return self._index
 
+    def _empty_index(self) -> KnowledgeIndex:
+        return KnowledgeIndex([], embedder=self.embedder, llm_judge=self.llm_judge)
+
     def _sync(self, sig: tuple, now: datetime) -> None:
         ke = self._model()
         if self._index is None:
-            self._index = KnowledgeIndex([], embedder=self.embedder, llm_judge=self.llm_judge)
+            self._index = self._empty_index()
         idx = self._index
         with self.db.read() as s:
             rows = s.execute(select(ke.id, ke.question, ke.answer, ke.expires_at).where(ke.status == SERVED)).all()
@@ -204,7 +207,7 @@ class LiveIndex:
         # Outside the lock: a cache miss must not hold up other threads' index refreshes.
         vecs = self.embedder.embed_questions([question] + [p for _, p in pending])
         with self._lock:
-            idx = self._index or KnowledgeIndex([], embedder=self.embedder, llm_judge=self.llm_judge)
+            idx = self._index or self._empty_index()
             self._index = idx
             sims = vecs[1:] @ vecs[0]
             for j in np.argsort(-sims)[:3]:
