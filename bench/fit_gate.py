@@ -107,7 +107,7 @@ def main():
         print(f"  all-fit {s:10s} correct={c:.3f} wrong={wr:.3f} false={f:.3f}")
     r4 = lambda v: tuple(round(float(x), 4) for x in v)  # noqa: E731
     print(f"GateConfig(weights={r4(w)}, bias={float(b):.4f}, answer_at={float(thr):.3f},\n"
-          f"           judge_from={max(0.05, float(thr) - 0.4):.3f}, scale_mean={r4(mu)}, scale_std={r4(sd)})")
+          f"           judge_from=JUDGE_FROM, scale_mean={r4(mu)}, scale_std={r4(sd)})")
 
 
 if __name__ == "__main__":

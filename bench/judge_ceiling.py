@@ -6,9 +6,11 @@ OPENAI_API_KEY is set. No model runs here; the oracle knows each eval question's
 it when it is among the offered candidates, else escalates (out-of-KB questions always escalate).
 So the "oracle" figures are the ceiling of a perfect judge, and "offline" is what ships without a key.
 
-Usage: OPENBLAS_NUM_THREADS=1 bench/judge_ceiling.py [--holdout]
+Usage: OPENBLAS_NUM_THREADS=1 bench/judge_ceiling.py [--holdout] [--judge-from P [P ...]]
+(--judge-from sweeps the band's lower edge; default: the shipped one.)
 """
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -19,6 +21,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from frontdesk.knowledge.embedding import MiniLMEmbedder  # noqa: E402
 from frontdesk.knowledge.evaluation import evaluate  # noqa: E402
+from frontdesk.knowledge.gate_params import MINILM_GATE  # noqa: E402
 from frontdesk.knowledge.retrieval import KnowledgeIndex  # noqa: E402
 
 
@@ -38,21 +41,25 @@ def oracle_for(data: dict):  # type: ignore[no-untyped-def]
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--holdout", action="store_true", help="also run evals/holdout_*.json")
+    ap.add_argument("--judge-from", type=float, nargs="+", default=[MINILM_GATE.judge_from])
     a = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     emb = MiniLMEmbedder()
-    print("set | offline correct / wrong / false | oracle judge correct / wrong / false | questions sent to the judge")
-    for path in sorted(p for p in (ROOT / "evals").glob("*.json") if a.holdout or "holdout" not in p.name):
-        data = json.loads(path.read_text())
-        offline = evaluate(data, index_factory=lambda es: KnowledgeIndex(es, embedder=emb))
-        judge, calls = oracle_for(data)
-        oracle = evaluate(data, index_factory=lambda es, j=judge: KnowledgeIndex(es, embedder=emb, llm_judge=j))
-        asked = offline.n_in_kb + offline.n_out_of_kb
-        o, g = offline.gate, oracle.gate
-        print(f"{path.stem} | {o.answered_correctly:.1%} / {o.wrong_answers:.1%} / {o.false_answers:.1%} | "
-              f"{g.answered_correctly:.1%} / {g.wrong_answers:.1%} / {g.false_answers:.1%} | "
-              f"{calls['n']} of {asked} ({calls['n'] / asked:.0%})")
-
+    print("judge_from | set | offline correct / wrong / false | oracle judge correct / wrong / false | "
+          "questions sent to the judge")
+    for jf in a.judge_from:
+        gate = dataclasses.replace(MINILM_GATE, judge_from=jf)
+        for path in sorted(p for p in (ROOT / "evals").glob("*.json") if a.holdout or "holdout" not in p.name):
+            data = json.loads(path.read_text())
+            offline = evaluate(data, index_factory=lambda es: KnowledgeIndex(es, embedder=emb, gate=gate))
+            judge, calls = oracle_for(data)
+            oracle = evaluate(data, index_factory=lambda es, j=judge: KnowledgeIndex(es, embedder=emb, llm_judge=j,
+                                                                                   gate=gate))
+            asked = offline.n_in_kb + offline.n_out_of_kb
+            o, g = offline.gate, oracle.gate
+            print(f"{jf:.2f} | {path.stem} | {o.answered_correctly:.1%} / {o.wrong_answers:.1%} / "
+                  f"{o.false_answers:.1%} | {g.answered_correctly:.1%} / {g.wrong_answers:.1%} / "
+                  f"{g.false_answers:.1%} | {calls['n']} of {asked} ({calls['n'] / asked:.0%})", flush=True)
 
 if __name__ == "__main__":
     main()

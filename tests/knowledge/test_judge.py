@@ -97,7 +97,8 @@ def _borderline(idx: KnowledgeIndex) -> str:
     for qs in load_set("salon")["paraphrases"].values():
         for q in qs:
             feats, _ = idx.features(q)
-            if idx.gate.judge_from <= idx.gate.probability(feats) < idx.gate.answer_at and not idx.search(q).answerable:
+            if (idx.gate.judge_from <= idx.gate.probability(feats) < idx.gate.answer_at
+                    and "no judge" in idx.search(q).reason):  # not stopped by a rule before the judge
                 return q
     raise AssertionError("no borderline salon paraphrase")
 
@@ -120,7 +121,7 @@ def test_borderline_questions_go_to_the_judge_and_nothing_else_does(salon_index_
 
     calls = len(fake_openai.requests)
     assert idx.search("what are your opening hours").answerable  # confident: no call
-    assert not idx.search("do you do lash extensions for cats").answerable  # clear miss: no call
+    assert not idx.search("what is the capital of france").answerable  # nothing near it: no call
     assert not idx.search(borderline, judge=False).answerable  # suggestions skip the judge
     assert len(fake_openai.requests) == calls
 
