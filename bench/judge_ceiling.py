@@ -51,10 +51,10 @@ def main() -> None:
         gate = dataclasses.replace(MINILM_GATE, judge_from=jf)
         for path in sorted(p for p in (ROOT / "evals").glob("*.json") if a.holdout or "holdout" not in p.name):
             data = json.loads(path.read_text())
-            offline = evaluate(data, index_factory=lambda es: KnowledgeIndex(es, embedder=emb, gate=gate))
+            offline = evaluate(data, index_factory=lambda es, g=gate: KnowledgeIndex(es, embedder=emb, gate=g))
             judge, calls = oracle_for(data)
-            oracle = evaluate(data, index_factory=lambda es, j=judge: KnowledgeIndex(es, embedder=emb, llm_judge=j,
-                                                                                   gate=gate))
+            oracle = evaluate(data, index_factory=lambda es, j=judge, g=gate: KnowledgeIndex(
+                es, embedder=emb, llm_judge=j, gate=g))
             asked = offline.n_in_kb + offline.n_out_of_kb
             o, g = offline.gate, oracle.gate
             print(f"{jf:.2f} | {path.stem} | {o.answered_correctly:.1%} / {o.wrong_answers:.1%} / "
