@@ -7,7 +7,7 @@ import pytest
 from frontdesk.knowledge.evaluation import evaluate
 from frontdesk.knowledge.retrieval import KnowledgeIndex
 
-from .conftest import EVALS
+from .conftest import EVALS, load_set
 
 # (top1, answered correctly, wrong answers, false answers) as reached at commit time.
 REACHED = {
@@ -19,6 +19,8 @@ REACHED = {
         "holdout_vet": (0.870, 0.449, 0.014, 0.100),
         "holdout_plumber": (0.856, 0.378, 0.000, 0.000),
         "holdout_gym": (0.833, 0.322, 0.000, 0.033),  # its single run, 2026-11-25 (not tuned on)
+        "holdout_hotel": (0.800, 0.189, 0.000, 0.000),  # single runs, 2026-11-25 session 3 (not tuned on)
+        "holdout_physio": (0.844, 0.356, 0.011, 0.000),
     },
     "wordllama": {
         "salon": (0.908, 0.621, 0.011, 0.000),
@@ -28,6 +30,8 @@ REACHED = {
         "holdout_vet": (0.884, 0.391, 0.014, 0.033),
         "holdout_plumber": (0.878, 0.300, 0.000, 0.000),
         "holdout_gym": (0.744, 0.256, 0.000, 0.067),
+        "holdout_hotel": (0.678, 0.167, 0.000, 0.000),
+        "holdout_physio": (0.722, 0.244, 0.011, 0.000),
     },
 }
 # One question of slack: numeric noise across BLAS builds can flip a borderline item.
@@ -35,7 +39,7 @@ SLACK = 0.02
 
 
 @pytest.mark.parametrize("name", ["salon", "dental", "auto", "restaurant", "holdout_vet", "holdout_plumber",
-                                  "holdout_gym"])
+                                  "holdout_gym", "holdout_hotel", "holdout_physio"])
 def test_figures_do_not_regress(embedder, name: str) -> None:  # type: ignore[no-untyped-def]
     top1, correct, wrong, false = REACHED[embedder.model_id.startswith("all-MiniLM") and "minilm" or "wordllama"][name]
     rep = evaluate(EVALS / f"{name}.json", index_factory=lambda es: KnowledgeIndex(es, embedder=embedder))
@@ -45,3 +49,24 @@ def test_figures_do_not_regress(embedder, name: str) -> None:  # type: ignore[no
     assert rep.gate.false_answers <= false + 0.034  # one out-of-KB question of 30
     # The gate is never worse than the single-threshold baseline on false answers.
     assert rep.gate.false_answers <= rep.baseline.false_answers + 1e-9
+
+
+@pytest.mark.parametrize(("name", "reached"), [("salon", 0.954), ("restaurant", 0.948), ("holdout_hotel", 0.867),
+                                               ("holdout_physio", 0.911)])
+def test_the_judge_band_offers_what_a_good_llm_needs(minilm, name: str, reached: float) -> None:  # type: ignore[no-untyped-def]
+    """With a key, questions the gate does not answer outright go to the LLM judge with the top entries.
+
+    A judge that always picks the right entry when it is offered (and escalates otherwise) shows the
+    band's ceiling: it must stay where it was measured (bench/judge_ceiling.py), or a real LLM could
+    not reach the recall target however good it is. The oracle never answers an out-of-KB question.
+    """
+    data = load_set(name)
+    key_to_id = {str(e["id"]): i + 1 for i, e in enumerate(data["entries"])}
+    gold = {q: key_to_id[str(k)] for k, qs in data["paraphrases"].items() for q in qs}
+
+    def oracle(question: str, candidates):  # type: ignore[no-untyped-def]
+        return gold[question] if gold.get(question) in {c.id for c in candidates} else "escalate"
+
+    rep = evaluate(data, index_factory=lambda es: KnowledgeIndex(es, embedder=minilm, llm_judge=oracle))
+    assert rep.gate.answered_correctly >= reached - SLACK
+    assert rep.gate.false_answers <= REACHED["minilm"][name][3] + 1e-9  # the judge adds no false answer
