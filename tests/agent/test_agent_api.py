@@ -16,6 +16,7 @@ from livekit import api
 from frontdesk.clock import FakeClock
 from frontdesk.demo import seed_demo
 from frontdesk.migrate import upgrade
+from frontdesk.models import HelpRequest
 from frontdesk.services import Services, build_services
 from frontdesk.web import create_app
 
@@ -68,6 +69,22 @@ def test_call_flow_through_the_api(client: tuple[FlaskClient, Services]) -> None
     r = c.post(f"/api/v1/calls/{call_id}/messages", json={"text": "hello?"})
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict"
     assert c.post(f"/api/v1/calls/{call_id}/end").status_code == 200  # idempotent
+
+
+def test_a_borderline_question_is_read_back_through_the_api(client: tuple[FlaskClient, Services]) -> None:
+    """The hub's brain (with its up-front knowledge check) reads a borderline match back; yes answers."""
+    c, svc = client
+    call_id = start(c)
+    r = c.post(f"/api/v1/calls/{call_id}/messages", json={"text": "do you have gift certificates"}).get_json()
+    assert r["help_request_id"] is None and "is your question: Do you sell gift cards?" in r["reply"]
+    r = c.post(f"/api/v1/calls/{call_id}/messages", json={"text": "yes"}).get_json()
+    assert r["help_request_id"] is None and "gift card" in r["reply"].lower() and "is your question" not in r["reply"]
+    r = c.post(f"/api/v1/calls/{call_id}/messages", json={"text": "how long will my haircut take"}).get_json()
+    assert "is your question" in r["reply"]
+    r = c.post(f"/api/v1/calls/{call_id}/messages", json={"text": "no"}).get_json()
+    assert isinstance(r["help_request_id"], int) and "supervisor" in r["reply"].lower()
+    with svc.db.read() as s:
+        assert s.get(HelpRequest, r["help_request_id"]).question == "how long will my haircut take"  # type: ignore[union-attr]
 
 
 def test_unknown_call_is_404(client: tuple[FlaskClient, Services]) -> None:

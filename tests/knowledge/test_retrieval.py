@@ -218,3 +218,23 @@ def test_default_embedder_falls_back_when_weights_are_tampered(monkeypatch: pyte
     from frontdesk.knowledge.gate_params import FALLBACK_GATE
 
     assert KnowledgeIndex([], embedder=emb).gate is FALLBACK_GATE
+
+
+def test_only_undecided_matches_are_offered_for_a_read_back(salon_index_minilm: KnowledgeIndex) -> None:
+    """`confirm` is set only when the gate could not decide and no judge gave a verdict."""
+    idx = KnowledgeIndex([Entry(e.id, e.question, e.answer, salon_index_minilm.vector(e.id))
+                          for e in salon_index_minilm._entries.values()], embedder=salon_index_minilm.embedder)
+    confident = idx.search("what are your opening hours")
+    assert confident.answerable and confident.confirm is None
+    unrelated = idx.search("what is the capital of france")
+    assert not unrelated.answerable and unrelated.confirm is None
+    borderline = next(q for qs in load_set("salon")["paraphrases"].values() for q in qs
+                      if idx.search(q).confirm is not None)
+    res = idx.search(borderline)
+    assert not res.answerable and res.best is None and res.confirm is not None
+    assert idx.gate.probability(idx.features(borderline)[0]) >= idx.gate.confirm_from
+    assert res.confirm.id == res.matches[0].id
+    idx.llm_judge = lambda q, c: "escalate"  # a judge's verdict settles it: nothing to read back
+    assert idx.search(borderline).confirm is None
+    idx.llm_judge = lambda q, c: 1 / 0  # a failed judge leaves it undecided
+    assert idx.search(borderline).confirm is not None

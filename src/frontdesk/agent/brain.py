@@ -41,6 +41,13 @@ GOODBYE = "Thanks for calling. Have a great day!"
 NO_TRANSFER = ("I'm the virtual receptionist and I can't transfer calls, but I can pass any question to my "
                "supervisor and get back to you. What would you like to ask?")
 TOOL_FAILED = "Sorry, I couldn't do that just now. Could you say that again?"
+READ_BACK = "Just to be sure I've got it right, is your question: {question}"
+_YES = frozenset(["yes", "yeah", "yep", "yup", "yea", "correct", "right", "exactly", "sure", "absolutely",
+                  "definitely", "mhm", "uh", "huh", "affirmative"])
+# Words a plain yes may carry ("yes, that's exactly what I meant, thanks"); anything else is a new question.
+_YES_FILLER = frozenset(["that's", "thats", "that", "it", "is", "it's", "what", "i", "meant", "mean", "asking",
+                         "the", "one", "please", "thanks", "thank", "you", "oh", "um", "ok", "okay", "so", "was"])
+_NO = frozenset(["no", "nope", "nah", "not", "wrong", "incorrect", "isn't", "wasn't", "negative"])
 
 
 @dataclass
@@ -86,6 +93,34 @@ def _first_turn_step(text: str, tools: set[str], answerable: bool | None = None)
     return Decision(text=DIDNT_CATCH)
 
 
+def read_back_reply(text: str) -> bool | None:
+    """The caller's answer to a read-back: True (yes), False (no, even "no, I meant for kids"), or
+    None when it is neither and should be treated as a new question."""
+    words = _WORDS.findall(text.casefold())
+    if not words:
+        return None
+    if words[0] in _NO or any(w in _NO for w in words[:3]):
+        return False
+    if any(w in _YES for w in words[:3]) and all(w in _YES or w in _YES_FILLER for w in words):
+        return True
+    return None
+
+
+def _read_back_pending(items: list[Any], last_user: int) -> bool:
+    """Whether the agent's last turn, just before the caller's message, read a match back to them."""
+    for item in reversed(items[:last_user]):
+        if item.type == "message" and item.role == "user":
+            return False
+        if item.type == "function_call_output":
+            if item.name != "lookup_answer" or item.is_error:
+                return False
+            try:
+                return bool(json.loads(item.output).get("confirm_question"))
+            except (ValueError, AttributeError):
+                return False
+    return False
+
+
 def fresh_question(items: list[Any], max_chars: int = 2000) -> str | None:
     """The caller's last message when no tool has run for it yet (the moment to classify it)."""
     for item in reversed(items):
@@ -109,6 +144,10 @@ def decide(items: list[Any], tools: set[str], max_chars: int = 2000, answerable:
     after = items[last_user + 1 :]
     outputs = [i for i in after if i.type == "function_call_output"]
     if not outputs:
+        if "confirm_answer" in tools and _read_back_pending(items, last_user):
+            reply = read_back_reply(text)
+            if reply is not None:
+                return Decision(tool="confirm_answer", arguments={"confirmed": reply})
         return _first_turn_step(text, tools, answerable)
     last = outputs[-1]
     if last.is_error:
@@ -120,11 +159,18 @@ def decide(items: list[Any], tools: set[str], max_chars: int = 2000, answerable:
             found = {}
         if found.get("answerable") and found.get("answer"):
             return Decision(text=str(found["answer"]))
+        if found.get("confirm_question") and "confirm_answer" in tools:
+            return Decision(text=READ_BACK.format(question=clean(str(found["confirm_question"]), 300)))
         asked = any(i.type == "function_call" and i.name == "request_help" for i in after)
         if "request_help" in tools and not asked:
             return Decision(tool="request_help", arguments={"question": text})
         return Decision(text=TOOL_FAILED)
-    # request_help and the contact tools return the sentence to tell the caller.
+    if last.name == "confirm_answer" and last.output.startswith("{"):
+        try:
+            return Decision(text=str(json.loads(last.output)["answer"]))
+        except (ValueError, KeyError, TypeError):
+            return Decision(text=TOOL_FAILED)
+    # request_help, a declined read-back and the contact tools return the sentence to tell the caller.
     return Decision(text=str(last.output))
 
 
@@ -172,7 +218,7 @@ class _DecisionStream(llm.LLMStream):
         question = fresh_question(items, self._brain.max_chars)
         # Ask the knowledge module only about real questions, not greetings, thanks or contact details.
         if (question and self._brain.checker is not None
-                and _first_turn_step(question, self._names).tool == "lookup_answer"):
+                and decide(items, self._names, self._brain.max_chars).tool == "lookup_answer"):
             answerable = await self._brain.checker(question)
         d = decide(items, self._names, self._brain.max_chars, answerable)
         delta = llm.ChoiceDelta(role="assistant", content=d.text or None)

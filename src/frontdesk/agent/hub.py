@@ -256,8 +256,9 @@ class CallHub:
 
     def _checker(self, state: CallState) -> Checker:
         async def answerable(question: str) -> bool:
+            # A match worth reading back to the caller also goes through lookup_answer.
             found = await run_db(self._search, find_answer, state, question, True)
-            return bool(found["answerable"])
+            return bool(found["answerable"] or found["confirm"])
 
         return answerable
 

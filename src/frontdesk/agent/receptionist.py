@@ -1,7 +1,8 @@
 """The Receptionist agent and its tools: the same agent serves voice and text calls.
 
-The LLM may only read (lookup_answer) or ask for help (request_help) and record the caller's
-contact details; request ids, states and deadlines are decided in code (DESIGN invariant 5).
+The LLM may only read (lookup_answer), settle a read-back (confirm_answer), ask for help
+(request_help) and record the caller's contact details; request ids, states and deadlines are
+decided in code (DESIGN invariant 5).
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ log = logging.getLogger(__name__)
 MAX_ESCALATIONS_PER_CALL = 5
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """What a read-back is about: the caller's question and the entry that may answer it."""
+
+    question: str
+    entry_id: int
+    entry_question: str
+    answer: str
+
+
 @dataclass
 class CallState:
     """Per-call data the tools read (`ctx.userdata`)."""
@@ -45,6 +56,8 @@ class CallState:
     # The offline brain's verdict on this turn's question, reused by lookup_answer for the same words
     # (saves a second knowledge search per turn).
     found: tuple[str, dict[str, object]] | None = None
+    # A borderline match read back to the caller ("are you asking ...?"), waiting for their yes or no.
+    confirming: Confirmation | None = None
 
 
 def covers_every_word(query: str, question: str) -> bool:
@@ -60,8 +73,9 @@ def covers_every_word(query: str, question: str) -> bool:
 def find_answer(state: CallState, question: str, remember: bool = False) -> dict[str, object]:
     """Search the knowledge base, then the business profile; the agent's only source of answers.
 
-    Returns `{answerable, answer, source, reason, matches, entry_id}`; reads only. With `remember`,
-    the verdict is kept for this turn's `lookup_answer` on the same words.
+    Returns `{answerable, answer, source, reason, matches, entry_id, confirm}`; reads only. `confirm`
+    is a `Confirmation` when the best entry is worth reading back to the caller (never told unasked).
+    With `remember`, the verdict is kept for this turn's `lookup_answer` on the same words.
     """
     question = clean(question, MAX_QUESTION_CHARS)
     found = _find(state, question)
@@ -79,13 +93,15 @@ def _find(state: CallState, question: str) -> dict[str, object]:
         best, reason = result.matches[0], "entry covers every word of the question"
     if best is not None:
         return {"answerable": True, "answer": best.answer, "source": "knowledge", "reason": reason,
-                "matches": matches, "entry_id": best.id}
+                "matches": matches, "entry_id": best.id, "confirm": None}
     fact = state.profile.lookup(question)
     if fact:
         return {"answerable": True, "answer": fact, "source": "profile", "reason": "business profile",
-                "matches": matches, "entry_id": None}
+                "matches": matches, "entry_id": None, "confirm": None}
+    c = result.confirm
+    confirm = Confirmation(question, c.id, c.question, c.answer) if c is not None else None
     return {"answerable": False, "answer": None, "source": None, "reason": reason, "matches": matches,
-            "entry_id": None}
+            "entry_id": None, "confirm": confirm}
 
 
 def take_verdict(state: CallState, question: str) -> dict[str, object] | None:
@@ -140,6 +156,15 @@ def escalate(state: CallState, question: str) -> str:
     return settings.msg_escalation
 
 
+async def _count(state: CallState, entry_id: int) -> None:
+    if state.db_executor is not None:
+        # Not awaited: the hub's one database thread runs it before the end-of-turn transcript
+        # flush, so the turn still ends with everything written, minus one thread hop.
+        state.db_executor.submit(count_use, state, entry_id)
+    else:
+        await run_db(None, count_use, state, entry_id)
+
+
 class Receptionist(Agent):
     """The salon's receptionist: answers from the knowledge base and profile, escalates the rest."""
 
@@ -161,14 +186,37 @@ class Receptionist(Agent):
         if found is None:
             found = await run_db(state.search_executor, find_answer, state, question)
         entry_id = found.pop("entry_id")
+        confirm = found.pop("confirm")
+        # The entry's answer stays in code until the caller says yes: the model only sees its question.
+        state.confirming = confirm if isinstance(confirm, Confirmation) else None
+        if state.confirming is not None:
+            found["confirm_question"] = state.confirming.entry_question
         if isinstance(entry_id, int):
-            if state.db_executor is not None:
-                # Not awaited: the hub's one database thread runs it before the end-of-turn transcript
-                # flush, so the turn still ends with everything written, minus one thread hop.
-                state.db_executor.submit(count_use, state, entry_id)
-            else:
-                await run_db(None, count_use, state, entry_id)
+            await _count(state, entry_id)
         return json.dumps(found)
+
+    @function_tool
+    async def confirm_answer(self, ctx: RunContext[CallState], confirmed: bool) -> str:
+        """Settle a read-back: after lookup_answer returned `confirm_question` and you asked the caller
+        whether that is what they mean, pass their reply.
+
+        Returns JSON with the `answer` to tell the caller when `confirmed` is true; otherwise the
+        question goes to the supervisor and it returns the sentence to tell the caller.
+
+        Args:
+            confirmed: true only if the caller said that is what they are asking
+        """
+        state = ctx.userdata
+        pending, state.confirming = state.confirming, None
+        if pending is None:
+            raise ToolError("Nothing is waiting for the caller's confirmation; call lookup_answer first.")
+        if confirmed:
+            await _count(state, pending.entry_id)
+            return json.dumps({"answerable": True, "answer": pending.answer, "source": "knowledge",
+                               "reason": "the caller confirmed the question"})
+        if not state.services.knowledge.is_prepared(pending.question):
+            await run_db(state.search_executor, prepare_question, state, pending.question)
+        return await run_db(state.db_executor, escalate, state, pending.question)
 
     @function_tool
     async def request_help(self, ctx: RunContext[CallState], question: str) -> str:

@@ -11,6 +11,11 @@ Figures: ranking top-1/top-3 over the paraphrases; over in-KB questions, the sha
 with the right entry (answerable and best is right) and the share answered with a wrong
 entry; over out-of-KB questions, the share answered at all (a false answer). The same
 figures for a single-cosine-threshold baseline are computed in the same run.
+
+"With confirmation" adds the agent's read-back: an undecided match is read back to the caller
+("are you asking ...?"), and a truthful caller says yes exactly when it is the entry they meant. So
+it counts the right entry read back as answered correctly, and never adds a wrong or false answer;
+``confirm_asked`` is the share of all questions that got a read-back.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ class EvalReport:
     gate: Rates
     baseline: Rates
     baseline_threshold: float
+    confirmed: Rates = field(default_factory=lambda: Rates(0, 0, 0))
+    confirm_asked: float = 0.0
     misses: list[str] = field(default_factory=list)  # in-KB questions the gate escalated
     wrong: list[str] = field(default_factory=list)  # in-KB questions answered with a wrong entry
     false: list[str] = field(default_factory=list)  # out-of-KB questions answered
@@ -82,7 +89,7 @@ def evaluate(path_or_dict: str | Path | dict[str, Any], index_factory: IndexFact
 
     in_kb = [(q, key_to_int[str(k)]) for k, qs in data.get("paraphrases", {}).items() for q in qs]
     out_kb = list(data.get("out_of_kb", []))
-    top1 = top3 = g_ok = g_wrong = b_ok = b_wrong = g_false = b_false = 0
+    top1 = top3 = g_ok = g_wrong = b_ok = b_wrong = g_false = b_false = c_ok = asked = 0
     report = EvalReport(data.get("business", "?"), model, len(data["entries"]), len(in_kb), len(out_kb),
                         0.0, 0.0, Rates(0, 0, 0), Rates(0, 0, 0), thr)
     for q, gold in in_kb:
@@ -98,6 +105,8 @@ def evaluate(path_or_dict: str | Path | dict[str, Any], index_factory: IndexFact
                 report.wrong.append(q)
         else:
             report.misses.append(q)
+            asked += res.confirm is not None
+            c_ok += res.confirm is not None and res.confirm.id == gold
         if res.matches and res.matches[0].score >= thr:
             if ids[0] == gold:
                 b_ok += 1
@@ -108,12 +117,15 @@ def evaluate(path_or_dict: str | Path | dict[str, Any], index_factory: IndexFact
         if res.answerable:
             g_false += 1
             report.false.append(q)
+        asked += res.confirm is not None
         if res.matches and res.matches[0].score >= thr:
             b_false += 1
     n_in, n_out = max(len(in_kb), 1), max(len(out_kb), 1)
     report.top1, report.top3 = top1 / n_in, top3 / n_in
     report.gate = Rates(g_ok / n_in, g_wrong / n_in, g_false / n_out)
     report.baseline = Rates(b_ok / n_in, b_wrong / n_in, b_false / n_out)
+    report.confirmed = Rates((g_ok + c_ok) / n_in, g_wrong / n_in, g_false / n_out)
+    report.confirm_asked = asked / max(len(in_kb) + len(out_kb), 1)
     return report
 
 
@@ -126,6 +138,8 @@ def format_report(report: EvalReport, verbose: bool = False) -> str:
         f"  ranking        top-1 {report.top1:6.1%}   top-3 {report.top3:6.1%}",
         f"  gate           answered correctly {g.answered_correctly:6.1%}   wrong {g.wrong_answers:5.1%}"
         f"   false answers {g.false_answers:5.1%}",
+        f"  + read-back    answered correctly {report.confirmed.answered_correctly:6.1%}   (asked back on"
+        f" {report.confirm_asked:.0%} of questions; a truthful caller adds no wrong or false answer)",
         f"  cosine>={report.baseline_threshold:.2f}  answered correctly {b.answered_correctly:6.1%}"
         f"   wrong {b.wrong_answers:5.1%}   false answers {b.false_answers:5.1%}",
     ]

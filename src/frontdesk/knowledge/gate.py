@@ -56,6 +56,8 @@ class GateConfig:
     judge_from: float
     # A floor no combination of other evidence may override.
     min_s1: float = 0.20
+    # Undecided matches from this probability up are worth checking with the caller ("are you asking ...?").
+    confirm_from: float = 0.30
     scale_mean: tuple[float, ...] = field(default=(0.0,) * len(FEATURES))
     scale_std: tuple[float, ...] = field(default=(1.0,) * len(FEATURES))
 

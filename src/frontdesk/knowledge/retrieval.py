@@ -49,12 +49,18 @@ class Match:
 
 @dataclass
 class SearchResult:
-    """Ranked candidates plus the gate's verdict. Only ``answerable`` results may be spoken."""
+    """Ranked candidates plus the gate's verdict. Only ``answerable`` results may be spoken.
+
+    ``confirm``: when the gate could not decide (a borderline match and no judge verdict), the
+    entry worth checking with the caller ("are you asking ...?"); its answer may be spoken only
+    after the caller says yes.
+    """
 
     matches: list[Match]
     answerable: bool
     best: Match | None
     reason: str
+    confirm: Match | None = None
 
 
 #: ``llm_judge(question, candidates) -> entry id | "escalate"``; anything else escalates.
@@ -199,44 +205,47 @@ class KnowledgeIndex:
                                   self._coverage)
         matches = [Match(c.id, c.question, c.answer, float(scores[i])) for c, i in zip(cands, top, strict=False)][:k]
         best = Match(cands[0].id, cands[0].question, cands[0].answer, float(scores[top[0]]))
-        answerable, reason = self._decide(query, qv, feats, best, negs.get(best.id, []), matches, judge)
+        answerable, reason, undecided = self._decide(query, qv, feats, best, negs.get(best.id, []), matches,
+                                                     judge)
         if answerable and reason.startswith("judge picked"):
             picked = int(reason.rsplit(" ", 1)[1])
             best = next(m for m in matches if m.id == picked)
-        return SearchResult(matches, answerable, best if answerable else None, reason)
+        confirm = best if undecided and self.gate.probability(feats) >= self.gate.confirm_from else None
+        return SearchResult(matches, answerable, best if answerable else None, reason, confirm)
 
     def _decide(self, query: str, qv: np.ndarray, feats: dict[str, float], best: Match,
-                negatives: list[np.ndarray], matches: list[Match], judge: bool = True) -> tuple[bool, str]:
+                negatives: list[np.ndarray], matches: list[Match], judge: bool = True) -> tuple[bool, str, bool]:
+        """(answerable, reason, undecided): undecided = borderline and no judge gave a verdict."""
         g = self.gate
         if negatives and max(float(v @ qv) for v in negatives) >= max(NEGATIVE_SIM, feats["s1"]):
-            return False, "close to a question a supervisor said this entry does not answer"
+            return False, "close to a question a supervisor said this entry does not answer", False
         asked = {w.rstrip("s") for w in content_words(query)}
         if asked and asked == {w.rstrip("s") for w in content_words(best.question)} and feats["s1"] >= g.min_s1:
             # The caller asked the entry's own question in other filler words: nothing is left uncovered.
-            return True, "same question as the entry"
+            return True, "same question as the entry", False
         clash = conflicting_word(content_words(query), entry_text(best.question, best.answer))
         if clash is not None:
-            return False, f"the question asks about '{clash}', which the best entry does not cover"
+            return False, f"the question asks about '{clash}', which the best entry does not cover", False
         if feats["s1"] < g.min_s1:
-            return False, f"low similarity ({feats['s1']:.2f})"
+            return False, f"low similarity ({feats['s1']:.2f})", False
         p = g.probability(feats)
         if p >= g.answer_at:
-            return True, f"answerable (p={p:.2f})"
+            return True, f"answerable (p={p:.2f})", False
         if p < g.judge_from:
-            return False, f"not confident (p={p:.2f})"
+            return False, f"not confident (p={p:.2f})", False
         if self.llm_judge is None or not judge:
-            return False, f"borderline (p={p:.2f}); no judge, escalating"
+            return False, f"borderline (p={p:.2f}); no judge, escalating", True
         try:
             verdict = self.llm_judge(query, matches)
         except Exception:  # a broken judge must never make us guess
             log.exception("llm judge failed; escalating")
-            return False, "judge failed; escalating"
+            return False, "judge failed; escalating", True
         allowed = {m.id for m in matches}
         if isinstance(verdict, (int, np.integer)) and not isinstance(verdict, bool) and int(verdict) in allowed:
-            return True, f"judge picked {int(verdict)}"
+            return True, f"judge picked {int(verdict)}", False
         if isinstance(verdict, str) and verdict.strip().isdigit() and int(verdict) in allowed:
-            return True, f"judge picked {int(verdict)}"
-        return False, "judge escalated"
+            return True, f"judge picked {int(verdict)}", False
+        return False, "judge escalated", False
 
     def features(self, query: str) -> tuple[dict[str, float], list[int]]:
         """Gate features and ranked ids for ``query`` (for evaluation and fitting)."""

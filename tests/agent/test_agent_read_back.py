@@ -1,0 +1,138 @@
+"""Read-back: a borderline match is checked with the caller ("is your question: ...?") instead of
+guessing or escalating at once. The answer is told only after a yes; a no escalates the caller's own
+question; anything else is a new question. Offline brain and a scripted model, in LiveKit's harness."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from agent_helpers import ScriptedLLM, new_state, run, text_session
+from sqlalchemy import select
+
+from frontdesk.agent.brain import READ_BACK, OfflineBrain, read_back_reply
+from frontdesk.agent.receptionist import Receptionist
+from frontdesk.models import HelpRequest, KnowledgeEntry
+from frontdesk.services import Services
+
+# Against the demo salon: the right entry ("Do you sell gift cards?") is read back, not told.
+SYNONYM = "do you have gift certificates"
+# The best entry is the wrong one (a price, not a duration): the caller says no.
+NEAR_MISS = "how long will my haircut take"
+
+
+def pending(svc: Services) -> list[HelpRequest]:
+    with svc.db.read() as s:
+        return list(s.scalars(select(HelpRequest).where(HelpRequest.status == "pending")))
+
+
+def uses(svc: Services, question: str) -> int:
+    with svc.db.read() as s:
+        return s.scalars(select(KnowledgeEntry.times_used).where(KnowledgeEntry.question == question)).one()
+
+
+def _texts(result) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(e.item.text_content or "" for e in result.events if e.type == "message")
+
+
+def test_a_yes_gets_the_answer_and_nothing_is_escalated(salon: Services) -> None:
+    async def body() -> tuple[str, str, str]:
+        state = new_state(salon)
+        async with text_session(OfflineBrain(), state) as session:
+            await session.start(Receptionist(state))
+            first = await session.run(user_input=SYNONYM)
+            first.expect.next_event().is_function_call(name="lookup_answer")
+            out = first.expect.next_event().is_function_call_output().event().item.output
+            first.expect.next_event().is_message(role="assistant")
+            first.expect.no_more_events()
+            second = await session.run(user_input="yes, that's right")
+            second.expect.next_event().is_function_call(name="confirm_answer", arguments={"confirmed": True})
+            return out, _texts(first), _texts(second)
+
+    before = uses(salon, "Do you sell gift cards?")
+    out, read_back, answer = run(body())
+    found = json.loads(out)
+    # The model sees the entry's question only: the unconfirmed answer never leaves the code.
+    assert found["answerable"] is False and found["confirm_question"] == "Do you sell gift cards?"
+    assert "answer" not in found or found["answer"] is None
+    assert read_back == READ_BACK.format(question="Do you sell gift cards?")
+    assert "gift card" in answer.lower() and answer != read_back
+    assert pending(salon) == []
+    assert uses(salon, "Do you sell gift cards?") == before + 1
+
+
+def test_a_no_escalates_the_callers_own_question(salon: Services) -> None:
+    async def body() -> tuple[str, int | None]:
+        state = new_state(salon, phone="+15550007777")
+        async with text_session(OfflineBrain(), state) as session:
+            await session.start(Receptionist(state))
+            first = await session.run(user_input=NEAR_MISS)
+            assert "is your question" in _texts(first)
+            second = await session.run(user_input="no, I mean how long it takes")
+            second.expect.next_event().is_function_call(name="confirm_answer", arguments={"confirmed": False})
+            return _texts(second), state.turn_help_request_id
+
+    reply, request_id = run(body())
+    assert reply == salon.settings.msg_escalation
+    [request] = pending(salon)
+    assert request.id == request_id and request.question == NEAR_MISS
+    assert "$" not in reply  # the read-back entry's price was never told
+
+
+def test_something_else_after_a_read_back_is_a_new_question(salon: Services) -> None:
+    async def body() -> tuple[str, str]:
+        state = new_state(salon)
+        async with text_session(OfflineBrain(), state) as session:
+            await session.start(Receptionist(state))
+            await session.run(user_input=SYNONYM)
+            other = await session.run(user_input="How much is a men's haircut?")
+            other.expect.next_event().is_function_call(name="lookup_answer")
+            # A later bare "yes" has nothing to confirm any more: it is not taken as one.
+            late = await session.run(user_input="yes")
+            return _texts(other), " ".join(str(e.item) for e in late.events)
+
+    answer, late = run(body())
+    assert "$40" in answer
+    assert "confirm_answer" not in late
+    assert pending(salon) == []
+
+
+def test_a_model_cannot_confirm_what_was_never_read_back(salon: Services) -> None:
+    model = ScriptedLLM([("tool", ("confirm_answer", {"confirmed": True})), ("text", "sorry")])
+
+    async def body() -> None:
+        state = new_state(salon)
+        async with text_session(model, state) as session:
+            await session.start(Receptionist(state))
+            result = await session.run(user_input="yes")
+            result.expect.next_event().is_function_call(name="confirm_answer")
+            result.expect.next_event().is_function_call_output(is_error=True)
+    run(body())
+    assert pending(salon) == []
+
+
+def test_a_scripted_model_follows_the_read_back_protocol(salon: Services) -> None:
+    """The way a real model would: look up, ask the caller, pass their yes to confirm_answer."""
+    model = ScriptedLLM([("tool", ("lookup_answer", {"question": SYNONYM})), ("text", "Do you mean gift cards?"),
+                         ("tool", ("confirm_answer", {"confirmed": True})), ("text", "(spoken)")])
+
+    async def body() -> str:
+        state = new_state(salon)
+        async with text_session(model, state) as session:
+            await session.start(Receptionist(state))
+            await session.run(user_input=SYNONYM)
+            second = await session.run(user_input="yeah gift cards")
+            return second.expect.contains_function_call_output().event().item.output
+    found = json.loads(run(body()))
+    assert found["answerable"] is True and "gift card" in found["answer"].lower()
+
+
+@pytest.mark.parametrize(("reply", "verdict"), [
+    ("yes", True), ("Yeah.", True), ("yes, that's exactly what I meant, thanks", True), ("uh huh", True),
+    ("that's right", True), ("correct", True),
+    ("no", False), ("nope", False), ("No, I meant for my kids", False), ("not really", False),
+    ("that's not it", False),
+    ("yes and do you do perms", None), ("how much is a perm", None), ("", None), ("right, and parking?", None),
+])
+def test_read_back_replies(reply: str, verdict: bool | None) -> None:
+    assert read_back_reply(reply) is verdict
