@@ -3,6 +3,9 @@
 Every transition is one conditional UPDATE (`... WHERE status = <expected>`), so an answer and a
 timeout can never both win. The state change, its event, any learned knowledge entry and the
 follow-ups it causes commit in one transaction (DESIGN.md invariants 1-3).
+
+The errors live in `errors.py`, the audit trail in `audit.py` and the sweep's bulk SQL in
+`timeouts.py`; the names this module has always offered are re-exported here (`__all__`).
 """
 
 from __future__ import annotations
@@ -13,57 +16,31 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Insert, String, bindparam, cast, insert, literal, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from frontdesk import outbox
+from frontdesk.audit import record_event
 from frontdesk.clock import Clock
 from frontdesk.db import Database
-from frontdesk.models import (
-    PENDING,
-    RESOLVED,
-    UNRESOLVED,
-    Event,
-    HelpRequest,
-    HelpRequestCaller,
-    table_of,
-)
+from frontdesk.errors import Conflict, InvalidInput, LifecycleError, NotFound
+from frontdesk.models import PENDING, RESOLVED, UNRESOLVED, HelpRequest, HelpRequestCaller, table_of
 from frontdesk.settings import Settings
 from frontdesk.signals import Signals
 from frontdesk.text import clean, normalize_question
+from frontdesk.timeouts import time_out_expired
+
+__all__ = [  # re-exports included: every name importers have always taken from here
+    "MAX_ANSWER_CHARS", "MAX_QUESTION_CHARS", "Answered", "Conflict", "Escalation", "HelpDesk", "InvalidInput",
+    "Learner", "LifecycleError", "NotFound", "SameQuestionFinder", "record_event",
+]
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
 MAX_ANSWER_CHARS = 4000
-
-
-class LifecycleError(Exception):
-    """Base of lifecycle errors; `code` is the API error code."""
-
-    code = "invalid"
-
-
-class InvalidInput(LifecycleError):
-    """The caller of the lifecycle passed something unusable."""
-
-
-class NotFound(LifecycleError):
-    """No such help request."""
-
-    code = "not_found"
-
-
-class Conflict(LifecycleError):
-    """The request is no longer in a state that allows this transition."""
-
-    code = "conflict"
-
-    def __init__(self, message: str, status: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -92,10 +69,8 @@ class Answered:
 Learner = Callable[[Session, Answered, str, str, datetime], int | None]
 
 # Prebuilt Core statements: the hot paths skip ORM unit-of-work overhead (see bench/lifecycle).
-_EVENTS = table_of(Event)
 _REQUESTS = table_of(HelpRequest)
 _WAITERS = table_of(HelpRequestCaller)
-_INSERT_EVENT = insert(_EVENTS)
 _INSERT_WAITER = insert(_WAITERS)
 _SELECT_PENDING = (
     select(_REQUESTS.c.id, _REQUESTS.c.question)
@@ -103,31 +78,6 @@ _SELECT_PENDING = (
     .order_by(_REQUESTS.c.id.desc())
     .limit(200)
 )
-
-_DUE = (_REQUESTS.c.status == PENDING, _REQUESTS.c.expires_at <= bindparam("now", type_=DateTime))
-
-
-def _build_timeout_events(postgres: bool, due: bool = False) -> Insert:
-    """One `timeout` event per swept request (in `:ids`, or with `due` every pending one expired at `:now`)."""
-    return insert(_EVENTS).from_select(
-        ["help_request_id", "entity", "entity_id", "action", "actor", "at", "details"],
-        select(
-            _REQUESTS.c.id,
-            literal("help_request"),
-            cast(_REQUESTS.c.id, String),
-            literal("timeout"),
-            literal("sweeper"),
-            bindparam("now", type_=DateTime),
-            literal({}, type_=_EVENTS.c.details.type),
-        ).where(
-            *_DUE if due else (outbox.ids_filter(_REQUESTS.c.id, postgres),)
-        ),
-    )
-
-
-_TIMEOUT_EVENTS = {pg: _build_timeout_events(pg) for pg in (False, True)}
-_DUE_TIMEOUT_EVENTS = _build_timeout_events(False, due=True)
-_SWEEP = update(_REQUESTS).where(*_DUE).values(status=UNRESOLVED, outcome="timeout", ended_at=bindparam("now"))
 _ANY_PENDING = select(_REQUESTS.c.id).where(_REQUESTS.c.status == PENDING).limit(1)
 _SELECT_PENDING_BY_KEY = select(_REQUESTS.c.id).where(
     _REQUESTS.c.status == PENDING, _REQUESTS.c.normalized_question == bindparam("key")
@@ -149,32 +99,6 @@ _END = (
     .values(status=bindparam("dst"), outcome=bindparam("outcome"), ended_at=bindparam("now"))
     .returning(_REQUESTS.c.question)
 )
-
-
-def record_event(
-    session: Session,
-    now: datetime,
-    *,
-    entity: str,
-    entity_id: Any,
-    action: str,
-    actor: str,
-    help_request_id: int | None = None,
-    **details: Any,
-) -> None:
-    """Append one row to the audit trail."""
-    session.execute(
-        _INSERT_EVENT,
-        {
-            "help_request_id": help_request_id,
-            "entity": entity,
-            "entity_id": str(entity_id),
-            "action": action,
-            "actor": actor,
-            "at": now,
-            "details": details,
-        },
-    )
 
 
 class HelpDesk:
@@ -353,28 +277,9 @@ class HelpDesk:
         """Mark every expired pending request unresolved in one statement; returns how many."""
         now = self.clock.now()
         with self.db.write() as s:
-            if self.db.is_sqlite:
-                count, sample = self._sweep_locked(s, now)
-            else:
-                # Row locks decide which sweeper owns which request; the ids then drive the inserts.
-                ids = list(s.scalars(_SWEEP.returning(_REQUESTS.c.id), {"now": now}))
-                for chunk in outbox.id_chunks(ids, postgres=True):
-                    s.execute(_TIMEOUT_EVENTS[True], {"now": now, "ids": chunk})
-                outbox.enqueue_caller_followups(s, ids, outbox.CALLER_TIMEOUT, self.settings, now)
-                count, sample = len(ids), ids[:100]
+            count, sample = time_out_expired(s, now, self.settings, sqlite=self.db.is_sqlite)
         if count:
             log.info("sweep: %d help request(s) timed out", count)
             self.signals.publish("help_request", action="timeout", ids=sample)
             self.signals.publish("followup")
         return count
-
-    def _sweep_locked(self, s: Session, now: datetime) -> tuple[int, list[int]]:
-        """SQLite: BEGIN IMMEDIATE holds the only write lock, so events and follow-ups can be derived
-        from the same predicate before the update, with no id list to carry."""
-        sample = list(s.scalars(select(_REQUESTS.c.id).where(*_DUE).limit(100), {"now": now}))
-        if not sample:
-            return 0, []
-        s.execute(_DUE_TIMEOUT_EVENTS, {"now": now})
-        outbox.enqueue_due_timeout_followups(s, self.settings, now)
-        count = s.execute(_SWEEP, {"now": now}).rowcount  # type: ignore[attr-defined]
-        return int(count), sample

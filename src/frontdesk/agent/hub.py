@@ -2,7 +2,7 @@
 
 Flask threads hand it work with `run_coroutine_threadsafe(...).result(timeout)`. The hub beats the
 heartbeat of its calls and says their `in_call` follow-ups (an indexed poll every ~100 ms, woken
-early by the in-process `followup` signal).
+early by the in-process `followup` signal); those two loops are in `hub_loops.py`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from livekit.agents import AgentSession, llm
 from livekit.agents.voice.run_result import RunResult
 
 from frontdesk.agent.brain import Checker, OfflineBrain
+from frontdesk.agent.hub_loops import BEAT_SECONDS as BEAT_SECONDS  # re-exported: defined here before
+from frontdesk.agent.hub_loops import POLL_SECONDS as POLL_SECONDS
+from frontdesk.agent.hub_loops import HubLoops, LiveCall
 from frontdesk.agent.profile import load_profile
 from frontdesk.agent.receptionist import CallState, Receptionist, find_answer
 from frontdesk.agent.session import TranscriptRecorder, make_llm, run_db
@@ -34,8 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-POLL_SECONDS = 0.1
-BEAT_SECONDS = 2.0
 #: Threads for knowledge searches. A shared model pass embeds every question waiting when it starts,
 #: so more threads than cores lets concurrent searches batch; the model itself runs one pass at a time.
 SEARCH_THREADS = 4
@@ -71,15 +72,6 @@ class Turn:
     help_request_id: int | None
 
 
-@dataclass
-class _Live:
-    session: AgentSession[CallState]
-    state: CallState
-    recorder: TranscriptRecorder
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    last_active: float = 0.0
-
-
 class CallHub:
     """Hosts live text calls in one event-loop thread."""
 
@@ -90,9 +82,7 @@ class CallHub:
         self._brain_factory = brain_factory
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._calls: dict[str, _Live] = {}
-        self._inflight: set[int] = set()
-        self._wake: asyncio.Event | None = None
+        self._calls: dict[str, LiveCall] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Any = None
         # One database thread for the whole hub: the loop never blocks on the database, and the
@@ -101,6 +91,8 @@ class CallHub:
         # Knowledge searches (reads plus a ~5 ms model pass) get their own threads, so they neither
         # wait behind transcript writes nor hold them up.
         self._search: Executor = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="call-hub-search")
+        # In-call delivery and the heartbeat, on the loop, over the same calls and database thread.
+        self._loops = HubLoops(services, self.holder, self._calls, self._db, self._end, self._now)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -113,8 +105,7 @@ class CallHub:
         def run() -> None:
             asyncio.set_event_loop(self._loop)
             assert self._loop is not None
-            self._wake = asyncio.Event()
-            self._tasks = [self._loop.create_task(self._deliver_loop()), self._loop.create_task(self._beat_loop())]
+            self._tasks = self._loops.start(self._loop)
             ready.set()
             self._loop.run_forever()
 
@@ -158,7 +149,7 @@ class CallHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _on_signal(self, _topic: str, _payload: dict[str, Any]) -> None:
-        loop, wake = self._loop, self._wake
+        loop, wake = self._loop, self._loops.wake
         if loop is not None and wake is not None and not loop.is_closed():
             loop.call_soon_threadsafe(wake.set)
 
@@ -208,7 +199,7 @@ class CallHub:
         )
         recorder = TranscriptRecorder(session, svc.calls, call.id, self._db)
         await session.start(Receptionist(state))
-        live = _Live(session, state, recorder, last_active=self._now())
+        live = LiveCall(session, state, recorder, last_active=self._now())
         self._calls[call.id] = live
         greeting = profile.greeting()
         async with live.lock:
@@ -270,55 +261,3 @@ class CallHub:
 
     def _now(self) -> float:
         return self.services.clock.now().timestamp()
-
-    # -- delivery and heartbeat -----------------------------------------------------------------
-    async def _deliver_loop(self) -> None:
-        assert self._wake is not None
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-            self._wake.clear()
-            if not self._calls:
-                continue
-            try:
-                rows = await run_db(self._db, self.services.calls.queued_in_call, list(self._calls))
-            except Exception:
-                log.exception("in-call poll failed; retrying")
-                continue
-            for followup_id, call_id in rows:
-                if followup_id not in self._inflight and call_id in self._calls:
-                    self._inflight.add(followup_id)
-                    asyncio.get_running_loop().create_task(self._deliver(followup_id, call_id))
-
-    async def _deliver(self, followup_id: int, call_id: str) -> None:
-        try:
-            live = self._calls.get(call_id)
-            if live is None:
-                return  # not ours any more: the dispatcher will text it
-            async with live.lock:
-                if self._calls.get(call_id) is not live:
-                    return
-                message = await run_db(self._db, self.services.calls.claim_in_call, followup_id)
-                if message is None:
-                    return
-                await live.session.wait_for_idle()
-                await live.session.say(message.text)
-                await live.recorder.flush()
-            log.info("in-call %s delivered to call %s", message.kind, call_id)
-        except Exception:
-            log.exception("in-call delivery of follow-up %s failed", followup_id)
-        finally:
-            self._inflight.discard(followup_id)
-
-    async def _beat_loop(self) -> None:
-        idle_limit = self.services.settings.call_idle_timeout_seconds
-        while True:
-            await asyncio.sleep(BEAT_SECONDS)
-            try:
-                now = self._now()
-                for call_id, live in list(self._calls.items()):
-                    if idle_limit and now - live.last_active > idle_limit and not live.lock.locked():
-                        await self._end(call_id, "idle")
-                await run_db(self._db, self.services.calls.beat, list(self._calls), self.holder)
-            except Exception:
-                log.exception("call heartbeat failed; retrying")

@@ -1,0 +1,120 @@
+"""The text-call hub's background loops: saying `in_call` follow-ups, and the heartbeat.
+
+Both run on the hub's event loop beside the calls' turns. Delivery polls (indexed, every ~100 ms,
+woken early by the in-process `followup` signal) for follow-ups queued to the calls this hub holds
+and says each once, between turns; the heartbeat keeps those calls' rows alive and hangs up idle
+ones. They live apart from `hub.py`, which starts, serves and ends the calls themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from livekit.agents import AgentSession
+
+from frontdesk.agent.receptionist import CallState
+from frontdesk.agent.session import TranscriptRecorder, run_db
+
+if TYPE_CHECKING:
+    from frontdesk.services import Services
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1
+BEAT_SECONDS = 2.0
+
+
+@dataclass
+class LiveCall:
+    """One call the hub serves; `lock` keeps its turns and its follow-ups from interleaving."""
+
+    session: AgentSession[CallState]
+    state: CallState
+    recorder: TranscriptRecorder
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_active: float = 0.0
+
+
+class HubLoops:
+    """In-call delivery and heartbeat for the live calls of one hub (`calls` is the hub's own dict)."""
+
+    def __init__(
+        self,
+        services: Services,
+        holder: str,
+        calls: dict[str, LiveCall],
+        db: Executor,
+        end_call: Callable[[str, str], Awaitable[bool]],
+        now: Callable[[], float],
+    ) -> None:
+        self.services = services
+        self.holder = holder
+        self._calls = calls
+        self._db = db
+        self._end = end_call
+        self._now = now
+        self._inflight: set[int] = set()
+        #: Set (thread-safely, by the hub) on a `followup` signal; made on the loop thread by `start`.
+        self.wake: asyncio.Event | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> list[asyncio.Task[None]]:
+        """On the hub's loop thread: create the wake-up event and start both loops."""
+        self.wake = asyncio.Event()
+        return [loop.create_task(self._deliver_loop()), loop.create_task(self._beat_loop())]
+
+    async def _deliver_loop(self) -> None:
+        assert self.wake is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
+            self.wake.clear()
+            if not self._calls:
+                continue
+            try:
+                rows = await run_db(self._db, self.services.calls.queued_in_call, list(self._calls))
+            except Exception:
+                log.exception("in-call poll failed; retrying")
+                continue
+            for followup_id, call_id in rows:
+                if followup_id not in self._inflight and call_id in self._calls:
+                    self._inflight.add(followup_id)
+                    asyncio.get_running_loop().create_task(self._deliver(followup_id, call_id))
+
+    async def _deliver(self, followup_id: int, call_id: str) -> None:
+        try:
+            live = self._calls.get(call_id)
+            if live is None:
+                return  # not ours any more: the dispatcher will text it
+            async with live.lock:
+                if self._calls.get(call_id) is not live:
+                    return
+                message = await run_db(self._db, self.services.calls.claim_in_call, followup_id)
+                if message is None:
+                    return
+                await live.session.wait_for_idle()
+                await live.session.say(message.text)
+                await live.recorder.flush()
+            log.info("in-call %s delivered to call %s", message.kind, call_id)
+        except Exception:
+            log.exception("in-call delivery of follow-up %s failed", followup_id)
+        finally:
+            self._inflight.discard(followup_id)
+
+    async def _beat_loop(self) -> None:
+        idle_limit = self.services.settings.call_idle_timeout_seconds
+        while True:
+            await asyncio.sleep(BEAT_SECONDS)
+            try:
+                now = self._now()
+                for call_id, live in list(self._calls.items()):
+                    if idle_limit and now - live.last_active > idle_limit and not live.lock.locked():
+                        await self._end(call_id, "idle")
+                await run_db(self._db, self.services.calls.beat, list(self._calls), self.holder)
+            except Exception:
+                log.exception("call heartbeat failed; retrying")
