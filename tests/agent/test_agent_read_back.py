@@ -111,6 +111,23 @@ def test_a_model_cannot_confirm_what_was_never_read_back(salon: Services) -> Non
     assert pending(salon) == []
 
 
+def test_a_model_cannot_confirm_before_the_caller_replied(salon: Services) -> None:
+    """A model that looks up and confirms in the same turn would tell an unchecked answer: refused."""
+    model = ScriptedLLM([("tool", ("lookup_answer", {"question": SYNONYM})),
+                         ("tool", ("confirm_answer", {"confirmed": True})), ("text", "Do you mean gift cards?")])
+
+    async def body() -> str:
+        state = new_state(salon)
+        async with text_session(model, state) as session:
+            await session.start(Receptionist(state))
+            result = await session.run(user_input=SYNONYM)
+            result.expect.contains_function_call(name="confirm_answer")
+            out = result.expect.contains_function_call_output(is_error=True).event().item.output
+            assert state.confirming is not None  # still waiting for the caller
+            return out
+    assert "gift card" not in run(body()).lower()
+
+
 def test_a_scripted_model_follows_the_read_back_protocol(salon: Services) -> None:
     """The way a real model would: look up, ask the caller, pass their yes to confirm_answer."""
     model = ScriptedLLM([("tool", ("lookup_answer", {"question": SYNONYM})), ("text", "Do you mean gift cards?"),

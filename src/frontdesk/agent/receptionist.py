@@ -11,7 +11,7 @@ import json
 import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from livekit.agents import Agent, RunContext, ToolError, function_tool
 
@@ -156,6 +156,17 @@ def escalate(state: CallState, question: str) -> str:
     return settings.msg_escalation
 
 
+def caller_spoke_since_lookup(items: list[Any]) -> bool:
+    """Whether the caller said something after the last `lookup_answer` result in the chat history."""
+    spoke = False
+    for item in reversed(items):
+        if item.type == "message" and item.role == "user":
+            spoke = True
+        elif item.type == "function_call_output" and item.name == "lookup_answer":
+            return spoke
+    return False
+
+
 async def _count(state: CallState, entry_id: int) -> None:
     if state.db_executor is not None:
         # Not awaited: the hub's one database thread runs it before the end-of-turn transcript
@@ -207,9 +218,12 @@ class Receptionist(Agent):
             confirmed: true only if the caller said that is what they are asking
         """
         state = ctx.userdata
-        pending, state.confirming = state.confirming, None
-        if pending is None:
+        if state.confirming is None:
             raise ToolError("Nothing is waiting for the caller's confirmation; call lookup_answer first.")
+        if not caller_spoke_since_lookup(ctx.session.history.items):
+            # Enforced in code, not left to the model: the caller must have heard the read-back and replied.
+            raise ToolError("Ask the caller whether that is their question first, then pass their reply.")
+        pending, state.confirming = state.confirming, None
         if confirmed:
             await _count(state, pending.entry_id)
             return json.dumps({"answerable": True, "answer": pending.answer, "source": "knowledge",
