@@ -26,7 +26,7 @@ from study_gate_features import BASE, SETS, embed_sets, lobo, rows_for  # noqa: 
 
 from frontdesk.knowledge.embedding import MiniLMEmbedder, get_word_embedder  # noqa: E402
 from frontdesk.knowledge.gate import WordCoverage, specificity  # noqa: E402
-from frontdesk.knowledge.minilm_numpy import _erf, _layer_norm  # noqa: E402
+from frontdesk.knowledge.minilm_numpy import numpy_forward  # noqa: E402
 from frontdesk.knowledge.retrieval import entry_text  # noqa: E402
 from frontdesk.knowledge.text import (  # noqa: E402
     _CLITIC,
@@ -51,37 +51,9 @@ PROBES = [("do you pull a tooth", "Do you do extractions? Yes, simple and surgic
 
 def all_layers(w, ids, mask, dim=384, n_heads=12):
     """Hidden states of every layer (0 = embeddings) for one unpadded sequence: list of (S, dim)."""
-    bsz, seq = ids.shape
-    x = w["embeddings.word_embeddings.weight"][ids]
-    x = x + w["embeddings.position_embeddings.weight"][:seq][None]
-    x = x + w["embeddings.token_type_embeddings.weight"][0][None, None]
-    x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-    hs = [x[0]]
-    hd = dim // n_heads
-    bias = (1.0 - mask[:, None, None, :].astype(np.float32)) * np.float32(-1e9)
-    for i in range(6):
-        p = f"encoder.layer.{i}."
-
-        def lin(t, name, p=p):
-            wo = w[p + name + ".weight"]
-            y = (wo @ t.reshape(-1, t.shape[-1]).T).T + w[p + name + ".bias"]
-            return y.reshape(t.shape[0], t.shape[1], wo.shape[0])
-
-        qkv = lin(x, "attention.self.qkv").reshape(bsz, seq, 3, n_heads, hd)
-        q = qkv[:, :, 0].transpose(0, 2, 1, 3)
-        k = qkv[:, :, 1].transpose(0, 2, 3, 1)
-        v = qkv[:, :, 2].transpose(0, 2, 1, 3)
-        s = (q @ k) / np.float32(np.sqrt(hd)) + bias
-        s = np.exp(s - s.max(-1, keepdims=True))
-        s /= s.sum(-1, keepdims=True)
-        ctx = (s @ v).transpose(0, 2, 1, 3).reshape(bsz, seq, dim)
-        x = _layer_norm(lin(ctx, "attention.output.dense") + x,
-                        w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
-        h = lin(x, "intermediate.dense")
-        h = 0.5 * h * (1.0 + _erf(h / np.float32(np.sqrt(2.0))))
-        x = _layer_norm(lin(h, "output.dense") + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
-        hs.append(x[0])
-    return hs
+    hs = []
+    numpy_forward(w, ids, mask, dim, n_heads, layers=hs)
+    return [h[0] for h in hs]
 
 
 def word_spans(text):

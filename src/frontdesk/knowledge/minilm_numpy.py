@@ -22,17 +22,20 @@ def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-12)
 
 
 def numpy_forward(w: dict[str, np.ndarray], ids: np.ndarray, mask: np.ndarray, dim: int = 384,
-                  n_heads: int = 12) -> np.ndarray:
+                  n_heads: int = 12, layers: list[np.ndarray] | None = None) -> np.ndarray:
     """Last hidden states ``(B, S, dim)`` for token ids and attention mask ``(B, S)``.
 
     ``w`` holds the safetensors weights with dense weights in torch's (out, in) layout and
-    ``attention.self.qkv`` stacked as ``MiniLMEmbedder._load`` prepares them.
+    ``attention.self.qkv`` stacked as ``MiniLMEmbedder._load`` prepares them. A ``layers`` list
+    receives every layer's hidden states (0 = embeddings), for studies of intermediate layers.
     """
     bsz, seq = ids.shape
     x = w["embeddings.word_embeddings.weight"][ids]
     x = x + w["embeddings.position_embeddings.weight"][:seq][None]
     x = x + w["embeddings.token_type_embeddings.weight"][0][None, None]
     x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+    if layers is not None:
+        layers.append(x)
     hd = dim // n_heads
     bias = (1.0 - mask[:, None, None, :].astype(np.float32)) * np.float32(-1e9)
     for i in range(6):
@@ -59,4 +62,6 @@ def numpy_forward(w: dict[str, np.ndarray], ids: np.ndarray, mask: np.ndarray, d
         h = lin(x, "intermediate.dense")
         h = 0.5 * h * (1.0 + _erf(h / np.float32(np.sqrt(2.0))))
         x = _layer_norm(lin(h, "output.dense") + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+        if layers is not None:
+            layers.append(x)
     return x.astype(np.float32)
