@@ -101,7 +101,8 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     judge = None
     if settings.openai_api_key and settings.kb_llm_judge:
         judge = OpenAIJudge(settings.openai_api_key, settings.openai_model, settings.openai_base_url)
-    knowledge = KnowledgeBase(db, clock, review_required=settings.kb_review_required, llm_judge=judge)
+    knowledge = KnowledgeBase(db, clock, review_required=settings.kb_review_required, llm_judge=judge,
+                              judge_from=settings.kb_judge_from)
     desk = HelpDesk(db, clock, settings, signals, same_question=knowledge.same_question, learner=knowledge.learn,
                     prepare_question=knowledge.prepare_question)
     dispatcher = Dispatcher(db, clock, settings, signals)

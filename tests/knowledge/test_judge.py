@@ -129,12 +129,14 @@ def test_borderline_questions_go_to_the_judge_and_nothing_else_does(salon_index_
 def test_services_use_the_judge_only_with_a_key(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     url = f"sqlite:///{tmp_path}/fd.db"
     offline = build_services(make_settings(url))
-    with_key = build_services(make_settings(url, openai_api_key="sk-test", openai_base_url=fake_openai.base_url))
+    with_key = build_services(make_settings(url, openai_api_key="sk-test", openai_base_url=fake_openai.base_url,
+                                            kb_judge_from=0.41))
     opted_out = build_services(make_settings(url, openai_api_key="sk-test", kb_llm_judge=False))
     try:
         assert offline.knowledge.index.llm_judge is None
         judge = with_key.knowledge.index.llm_judge
         assert isinstance(judge, OpenAIJudge) and judge.base_url == fake_openai.base_url
+        assert with_key.knowledge.index.judge_from == 0.41  # KB_JUDGE_FROM reaches the index
         assert opted_out.knowledge.index.llm_judge is None
     finally:
         for svc in (offline, with_key, opted_out):

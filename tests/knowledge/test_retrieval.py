@@ -238,3 +238,8 @@ def test_only_undecided_matches_are_offered_for_a_read_back(salon_index_minilm: 
     assert idx.search(borderline).confirm is None
     idx.llm_judge = lambda q, c: 1 / 0  # a failed judge leaves it undecided
     assert idx.search(borderline).confirm is not None
+    asked: list[str] = []
+    idx.llm_judge = lambda q, c: asked.append(q) or c[0].id  # type: ignore[func-returns-value]
+    idx.judge_from = 0.99  # KB_JUDGE_FROM above the match: no judge call, read back instead
+    res = idx.search(borderline)
+    assert not asked and not res.answerable and res.confirm is not None

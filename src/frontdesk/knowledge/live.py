@@ -43,9 +43,9 @@ class LiveIndex:
 
     def __init__(self, db: Any, now: Callable[[], datetime], min_interval: float = 0.5,
                  embedder_factory: Callable[[], Embedder] = load_default_embedder,
-                 llm_judge: LLMJudge | None = None) -> None:
+                 llm_judge: LLMJudge | None = None, judge_from: float | None = None) -> None:
         self.db, self._now, self.min_interval = db, now, min_interval
-        self.llm_judge = llm_judge
+        self.llm_judge, self.judge_from = llm_judge, judge_from
         self._embedder_factory = embedder_factory
         self._lock = threading.RLock()
         self._index: KnowledgeIndex | None = None
@@ -117,7 +117,7 @@ class LiveIndex:
             return self._index
 
     def _empty_index(self) -> KnowledgeIndex:
-        return KnowledgeIndex([], embedder=self.embedder, llm_judge=self.llm_judge)
+        return KnowledgeIndex([], embedder=self.embedder, llm_judge=self.llm_judge, judge_from=self.judge_from)
 
     def _sync(self, sig: tuple, now: datetime) -> None:
         ke = self._model()

@@ -93,10 +93,12 @@ class KnowledgeIndex:
 
     def __init__(self, entries: Iterable[Entry] = (), embedder: Embedder | None = None,
                  gate: GateConfig | None = None, llm_judge: LLMJudge | None = None,
-                 word_embedder=None) -> None:
+                 word_embedder=None, judge_from: float | None = None) -> None:
         self.embedder: Embedder = embedder or load_default_embedder()
         self.gate = gate or config_for(self.embedder.model_id)
         self.llm_judge = llm_judge
+        # Lower edge of the band put to the LLM judge (None: the gate's); below it, no judge call.
+        self.judge_from = judge_from
         self._coverage = WordCoverage(word_embedder or get_word_embedder())
         self._lock = threading.RLock()
         self._mat = np.zeros((16, self.embedder.dim), np.float32)
@@ -231,10 +233,15 @@ class KnowledgeIndex:
         p = g.probability(feats)
         if p >= g.answer_at:
             return True, f"answerable (p={p:.2f})", False
-        if p < g.judge_from:
+        lo = g.judge_from if self.judge_from is None else self.judge_from
+        if self.llm_judge is not None and judge and p >= lo:
+            return self._ask_judge(query, matches)
+        if p < min(lo, g.confirm_from):
             return False, f"not confident (p={p:.2f})", False
-        if self.llm_judge is None or not judge:
-            return False, f"borderline (p={p:.2f}); no judge, escalating", True
+        return False, f"borderline (p={p:.2f}); no judge verdict, escalating", True
+
+    def _ask_judge(self, query: str, matches: list[Match]) -> tuple[bool, str, bool]:
+        assert self.llm_judge is not None
         try:
             verdict = self.llm_judge(query, matches)
         except Exception:  # a broken judge must never make us guess

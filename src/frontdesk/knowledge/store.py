@@ -52,10 +52,10 @@ class KnowledgeBase:
     """CRUD, import/export and search over knowledge entries."""
 
     def __init__(self, db: Database, clock: Clock, review_required: bool = False,
-                 llm_judge: LLMJudge | None = None) -> None:
+                 llm_judge: LLMJudge | None = None, judge_from: float | None = None) -> None:
         self.db, self.clock, self.review_required = db, clock, review_required
         # Per-process semantic index with the answerable gate; nothing loads until first use.
-        self.index = LiveIndex(db, clock.now, llm_judge=llm_judge)
+        self.index = LiveIndex(db, clock.now, llm_judge=llm_judge, judge_from=judge_from)
         self._semantic: bool | None = None
 
     def _semantic_ok(self) -> bool:
