@@ -7,7 +7,10 @@ it when it is among the offered candidates, else escalates (out-of-KB questions 
 So the "oracle" figures are the ceiling of a perfect judge, and "offline" is what ships without a key.
 
 Usage: OPENBLAS_NUM_THREADS=1 bench/judge_ceiling.py [--holdout] [--judge-from P [P ...]] [--llm]
-(--judge-from sweeps the band's lower edge; default: the shipped one.)
+(--judge-from sweeps KB_JUDGE_FROM, the lowest gate probability put to the judge; default: the gate's.
+A judge's pick below the gate's `judge_from` (0.41) is read back to the caller, not told: the column
+"+ read-back" counts those with a truthful caller, and the correct / wrong / false columns count only
+what is told outright.)
 
 With --llm the real judge takes the oracle's place: `OpenAIJudge` with OPENAI_API_KEY, OPENAI_MODEL
 (default gpt-4o-mini) and OPENAI_BASE_URL from the environment, exactly as `serve` builds it. Its
@@ -15,7 +18,6 @@ wrong and false answers are what matters there (the oracle never makes one). Thi
 that needs a key: no run of it is recorded yet.
 """
 import argparse
-import dataclasses
 import json
 import logging
 import os
@@ -72,13 +74,12 @@ def main() -> None:
     print(f"judge_from | set | offline correct / wrong / false | {who} correct / wrong / false | "
           "+ read-back below the band (truthful caller) | questions sent to the judge")
     for jf in a.judge_from:
-        gate = dataclasses.replace(MINILM_GATE, judge_from=jf)
         for path in sorted(p for p in (ROOT / "evals").glob("*.json") if a.holdout or "holdout" not in p.name):
             data = json.loads(path.read_text())
-            offline = evaluate(data, index_factory=lambda es, g=gate: KnowledgeIndex(es, embedder=emb, gate=g))
+            offline = evaluate(data, index_factory=lambda es: KnowledgeIndex(es, embedder=emb))
             judge, calls = llm_for() if a.llm else oracle_for(data)
-            oracle = evaluate(data, index_factory=lambda es, j=judge, g=gate: KnowledgeIndex(
-                es, embedder=emb, llm_judge=j, gate=g))
+            oracle = evaluate(data, index_factory=lambda es, j=judge, f=jf: KnowledgeIndex(
+                es, embedder=emb, llm_judge=j, judge_from=f))
             asked = offline.n_in_kb + offline.n_out_of_kb
             o, g = offline.gate, oracle.gate
             print(f"{jf:.2f} | {path.stem} | {o.answered_correctly:.1%} / {o.wrong_answers:.1%} / "

@@ -58,10 +58,9 @@ class Settings(BaseSettings):
     kb_llm_judge: bool = Field(
         True, description="With OPENAI_API_KEY set, borderline knowledge matches go to the LLM for a verdict."
     )
-    kb_judge_from: float | None = Field(
-        None, ge=0.0, le=1.0,
-        description="Lowest gate probability put to the LLM judge (empty: the gate's, 0.41); lower it to trust "
-                    "the LLM with more, weaker matches.",
+    kb_judge_from: float = Field(
+        0.05, ge=0.0, le=1.0,
+        description="Lowest gate probability put to the LLM judge; its picks under 0.41 are read back to the caller.",
     )
     deepgram_api_key: str = Field("", description="Deepgram key for speech-to-text in voice calls.")
 

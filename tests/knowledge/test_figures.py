@@ -66,7 +66,7 @@ def test_figures_do_not_regress(embedder, name: str) -> None:  # type: ignore[no
 @pytest.mark.parametrize(("name", "reached"), [("salon", 0.954), ("restaurant", 0.948), ("holdout_hotel", 0.867),
                                                ("holdout_physio", 0.911)])
 def test_the_wide_judge_band_offers_what_a_good_llm_needs(minilm, name: str, reached: float) -> None:  # type: ignore[no-untyped-def]
-    """With a key and KB_JUDGE_FROM=0.05, matches the gate does not answer go to the LLM with the top entries.
+    """With a key (KB_JUDGE_FROM=0.05), matches the gate does not answer go to the LLM with the top entries.
 
     A judge that always picks the right entry when it is offered (and escalates otherwise) shows the
     band's ceiling: it must stay where it was measured (bench/judge_ceiling.py), or a real LLM could
@@ -81,5 +81,6 @@ def test_the_wide_judge_band_offers_what_a_good_llm_needs(minilm, name: str, rea
 
     rep = evaluate(data, index_factory=lambda es: KnowledgeIndex(es, embedder=minilm, llm_judge=oracle,
                                                                judge_from=0.05))
-    assert rep.gate.answered_correctly >= reached - SLACK
+    # Picks for weak matches (p < 0.41) are read back, which a truthful caller confirms.
+    assert rep.confirmed.answered_correctly >= reached - SLACK
     assert rep.gate.false_answers <= REACHED["minilm"][name][3] + 1e-9  # the judge adds no false answer

@@ -137,6 +137,7 @@ def test_services_use_the_judge_only_with_a_key(tmp_path: Path, fake_openai: Fak
         judge = with_key.knowledge.index.llm_judge
         assert isinstance(judge, OpenAIJudge) and judge.base_url == fake_openai.base_url
         assert with_key.knowledge.index.judge_from == 0.41  # KB_JUDGE_FROM reaches the index
+        assert make_settings(url).kb_judge_from == 0.05  # by default weak matches go to the judge too
         assert opted_out.knowledge.index.llm_judge is None
     finally:
         for svc in (offline, with_key, opted_out):

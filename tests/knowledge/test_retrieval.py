@@ -243,3 +243,22 @@ def test_only_undecided_matches_are_offered_for_a_read_back(salon_index_minilm: 
     idx.judge_from = 0.99  # KB_JUDGE_FROM above the match: no judge call, read back instead
     res = idx.search(borderline)
     assert not asked and not res.answerable and res.confirm is not None
+
+
+def test_a_judges_pick_for_a_weak_match_is_read_back_not_told(salon_index_minilm: KnowledgeIndex) -> None:
+    """Below the gate's `judge_from` the LLM only narrows the choice: its pick goes to the caller as a read-back."""
+    idx = KnowledgeIndex([Entry(e.id, e.question, e.answer, salon_index_minilm.vector(e.id))
+                          for e in salon_index_minilm._entries.values()], embedder=salon_index_minilm.embedder,
+                         judge_from=0.05)
+    idx.llm_judge = lambda q, c: c[1].id  # picks the runner-up
+    p_of = {q: idx.gate.probability(idx.features(q)[0]) for qs in load_set("salon")["paraphrases"].values()
+            for q in qs}
+    weak = next(q for q, p in p_of.items() if 0.05 <= p < idx.gate.judge_from and "judge picked" in
+                idx.search(q).reason)
+    strong = next(q for q, p in p_of.items() if idx.gate.judge_from <= p < idx.gate.answer_at and "judge picked" in
+                  idx.search(q).reason)
+    res = idx.search(weak)
+    assert not res.answerable and res.best is None
+    assert res.confirm is not None and res.confirm.id == res.matches[1].id and "read back" in res.reason
+    told = idx.search(strong)
+    assert told.answerable and told.best is not None and told.best.id == told.matches[1].id and told.confirm is None

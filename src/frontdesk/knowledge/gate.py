@@ -12,8 +12,9 @@ The gate combines evidence that is comparable across businesses:
   usually exactly one uncovered word ("lash", "Sunday", "Botox").
 
 A logistic model over these features (coefficients fitted offline on the tuning eval sets,
-see ``bench/fit_gate.py``) gives a probability; ``p >= answer_at`` answers, ``p < judge_from``
-escalates, and the band between goes to an optional LLM judge (escalates offline).
+see ``bench/fit_gate.py``) gives a probability; ``p >= answer_at`` answers; below, an optional LLM
+judge's pick is told from ``judge_from`` up, and read back to the caller under it (as is the best
+entry from ``confirm_from`` up when no judge decides); anything else escalates.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Fitted by ``bench/fit_gate.py --max-false 0.034 --max-wrong 0.01`` on the tuning
 ``evals/holdout_*.json``): logistic weights over ``gate.FEATURES``; ``answer_at`` is the
 lowest cut-off with at most one false answer in 30 on EVERY tuning business (not pooled, so
 a business full of near misses is not averaged away) and <= 1% wrong answers pooled.
-Between ``judge_from`` and ``answer_at`` an LLM judge may decide; offline that band escalates.
+Between ``judge_from`` and ``answer_at`` an LLM judge's pick is told; below, read back to the caller.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from __future__ import annotations
 from .embedding import MINILM_MODEL_ID
 from .gate import GateConfig
 
-#: Lower edge of the LLM judge band by default (``KB_JUDGE_FROM`` overrides it per deployment).
-#: Measured on the tuning sets with ``bench/judge_ceiling.py --judge-from`` (see bench/RESULTS.md): a
-#: perfect judge reaches 78-87% correct from 0.41 and 94-97% from 0.05, but a judge that always says yes
-#: would answer 3-33% of near misses from 0.41 and 57-87% from 0.05. No real LLM's verdicts are measured
-#: yet, so the default stays the narrow band; below it, offline or not, a match is read back to the caller.
+#: From this gate probability up, an LLM judge's pick is told to the caller outright; below it (down to
+#: ``KB_JUDGE_FROM``, 0.05 by default) the pick is read back first. Measured on the tuning sets with
+#: ``bench/judge_ceiling.py`` (bench/RESULTS.md): a judge that always says yes would have 3-33% of near
+#: misses told outright from 0.41, 57-87% from 0.05; a perfect judge plus the read-back reaches 94-97%.
+#: No real LLM's verdicts are measured yet, so only the narrow band trusts the LLM alone.
 JUDGE_FROM = 0.41
 #: Without a judge verdict, a borderline match from this probability up is read back to the caller
 #: ("are you asking ...?") and answered only if they say yes. Chosen on the tuning sets with a truthful

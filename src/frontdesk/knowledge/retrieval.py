@@ -209,10 +209,14 @@ class KnowledgeIndex:
         best = Match(cands[0].id, cands[0].question, cands[0].answer, float(scores[top[0]]))
         answerable, reason, undecided = self._decide(query, qv, feats, best, negs.get(best.id, []), matches,
                                                      judge)
+        p = self.gate.probability(feats)
+        confirm = best if undecided and p >= self.gate.confirm_from else None
         if answerable and reason.startswith("judge picked"):
             picked = int(reason.rsplit(" ", 1)[1])
             best = next(m for m in matches if m.id == picked)
-        confirm = best if undecided and self.gate.probability(feats) >= self.gate.confirm_from else None
+            if p < self.gate.judge_from:
+                # A weak match: the judge narrowed it down, the caller has the last word (read back).
+                answerable, confirm, reason = False, best, f"{reason} for a weak match (p={p:.2f}); read back"
         return SearchResult(matches, answerable, best if answerable else None, reason, confirm)
 
     def _decide(self, query: str, qv: np.ndarray, feats: dict[str, float], best: Match,
