@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from frontdesk.clock import FakeClock
-from frontdesk.lifecycle import Conflict, InvalidInput, NotFound
+from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.models import Call, Event, Followup, HelpRequest, HelpRequestCaller, KnowledgeEntry
 from frontdesk.services import Services
 

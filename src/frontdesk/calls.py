@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from frontdesk import outbox
 from frontdesk.clock import Clock
 from frontdesk.db import Database
-from frontdesk.lifecycle import InvalidInput, NotFound
+from frontdesk.errors import InvalidInput, NotFound
 from frontdesk.models import (
     BusinessProfile,
     Call,

@@ -11,7 +11,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from frontdesk.lifecycle import LifecycleError
+from frontdesk.errors import LifecycleError
 from frontdesk.settings import Settings, SettingsError
 
 

@@ -5,7 +5,7 @@ timeout can never both win. The state change, its event, any learned knowledge e
 follow-ups it causes commit in one transaction (DESIGN.md invariants 1-3).
 
 The errors live in `errors.py`, the audit trail in `audit.py` and the sweep's bulk SQL in
-`timeouts.py`; the names this module has always offered are re-exported here (`__all__`).
+`timeouts.py`.
 """
 
 from __future__ import annotations
@@ -25,17 +25,15 @@ from frontdesk import outbox
 from frontdesk.audit import record_event
 from frontdesk.clock import Clock
 from frontdesk.db import Database
-from frontdesk.errors import Conflict, InvalidInput, LifecycleError, NotFound
+from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.models import PENDING, RESOLVED, UNRESOLVED, HelpRequest, HelpRequestCaller, table_of
 from frontdesk.settings import Settings
 from frontdesk.signals import Signals
 from frontdesk.text import clean, normalize_question
 from frontdesk.timeouts import time_out_expired
 
-__all__ = [  # re-exports included: every name importers have always taken from here
-    "MAX_ANSWER_CHARS", "MAX_QUESTION_CHARS", "Answered", "Conflict", "Escalation", "HelpDesk", "InvalidInput",
-    "Learner", "LifecycleError", "NotFound", "SameQuestionFinder", "record_event",
-]
+__all__ = ["MAX_ANSWER_CHARS", "MAX_QUESTION_CHARS", "Answered", "Escalation", "HelpDesk", "Learner",
+           "SameQuestionFinder"]
 
 log = logging.getLogger(__name__)
 

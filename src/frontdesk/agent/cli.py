@@ -60,7 +60,7 @@ def token(room: str, identity: str, name: str, ttl: int, dispatch: bool) -> None
 def call(phone: str, name: str) -> None:
     """A text call with the receptionist in this terminal; type lines, Ctrl-D to hang up."""
     from frontdesk.cli import CliError, services
-    from frontdesk.lifecycle import LifecycleError
+    from frontdesk.errors import LifecycleError
 
     svc = services(migrate=True)
     hub = svc.call_hub()

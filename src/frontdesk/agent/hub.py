@@ -28,7 +28,7 @@ from frontdesk.agent.profile import load_profile
 from frontdesk.agent.receptionist import CallState, Receptionist, find_answer
 from frontdesk.agent.session import TranscriptRecorder, make_llm, run_db
 from frontdesk.calls import hub_holder_id
-from frontdesk.lifecycle import Conflict
+from frontdesk.errors import Conflict
 from frontdesk.text import clean
 
 if TYPE_CHECKING:

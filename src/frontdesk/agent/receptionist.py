@@ -17,8 +17,9 @@ from livekit.agents import Agent, RunContext, ToolError, function_tool
 
 from frontdesk.agent.profile import ProfileView
 from frontdesk.agent.session import run_db
+from frontdesk.errors import LifecycleError
 from frontdesk.knowledge.simple import content_words
-from frontdesk.lifecycle import MAX_QUESTION_CHARS, LifecycleError
+from frontdesk.lifecycle import MAX_QUESTION_CHARS
 from frontdesk.text import clean, mask_phone, normalize_question, valid_phone
 
 if TYPE_CHECKING:

@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from frontdesk.audit import record_event
 from frontdesk.clock import Clock
 from frontdesk.db import Database
+from frontdesk.errors import InvalidInput, NotFound
 from frontdesk.knowledge import simple
 from frontdesk.knowledge.live import LiveIndex
 from frontdesk.knowledge.retrieval import LLMJudge, SearchResult
-from frontdesk.lifecycle import Answered, InvalidInput, NotFound, record_event
+from frontdesk.lifecycle import Answered
 from frontdesk.models import KB_STATUSES, KnowledgeEntry, table_of
 from frontdesk.text import clean
 

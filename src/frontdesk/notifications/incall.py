@@ -14,9 +14,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from frontdesk import outbox
+from frontdesk.audit import record_event
 from frontdesk.clock import Clock
 from frontdesk.db import Database
-from frontdesk.lifecycle import record_event
 from frontdesk.models import Call, Followup, HelpRequestCaller
 from frontdesk.settings import Settings
 

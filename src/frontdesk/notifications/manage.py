@@ -9,9 +9,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select, update
 
 from frontdesk import outbox
+from frontdesk.audit import record_event
 from frontdesk.clock import Clock
 from frontdesk.db import Database
-from frontdesk.lifecycle import Conflict, InvalidInput, NotFound, record_event
+from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.models import FOLLOWUP_STATUSES, Followup
 from frontdesk.notifications.incall import caller_phone
 from frontdesk.settings import Settings

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import DateTime, func, literal, select, update
 
 from frontdesk import outbox
+from frontdesk.audit import record_event
 from frontdesk.clock import Clock
 from frontdesk.db import Database
-from frontdesk.lifecycle import record_event
 from frontdesk.models import PENDING, HelpRequest
 from frontdesk.settings import Settings
 from frontdesk.signals import Signals

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, request
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from frontdesk.lifecycle import Conflict
+from frontdesk.errors import Conflict
 from frontdesk.models import Followup
 from frontdesk.notifications.manage import followup_json, list_followups, resend
 from frontdesk.services import Services

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from frontdesk.lifecycle import Conflict
+from frontdesk.errors import Conflict
 from frontdesk.models import REQUEST_STATUSES
 from frontdesk.web import queries
 from frontdesk.web.apiutil import bool_field, check_id, json_body, page_arg, str_field

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from frontdesk.lifecycle import Conflict, InvalidInput, LifecycleError, NotFound
+from frontdesk.errors import Conflict, InvalidInput, LifecycleError, NotFound
 
 log = logging.getLogger(__name__)
 

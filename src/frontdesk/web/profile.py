@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from frontdesk.lifecycle import InvalidInput, record_event
+from frontdesk.audit import record_event
+from frontdesk.errors import InvalidInput
 from frontdesk.models import BusinessProfile
 from frontdesk.text import clean
 

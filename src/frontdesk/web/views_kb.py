@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from frontdesk.lifecycle import InvalidInput, NotFound
+from frontdesk.errors import InvalidInput, NotFound
 from frontdesk.models import KB_STATUSES, KnowledgeEntry
 from frontdesk.web import profile as profile_store
 from frontdesk.web import queries

@@ -18,7 +18,7 @@ from flask import (
     url_for,
 )
 
-from frontdesk.lifecycle import Conflict, InvalidInput, NotFound
+from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.models import OUTCOMES, PENDING, RESOLVED, UNRESOLVED
 from frontdesk.web import queries
 from frontdesk.web.apiutil import MAX_ID, page_number
