@@ -262,3 +262,19 @@ def test_a_judges_pick_for_a_weak_match_is_read_back_not_told(salon_index_minilm
     assert res.confirm is not None and res.confirm.id == res.matches[1].id and "read back" in res.reason
     told = idx.search(strong)
     assert told.answerable and told.best is not None and told.best.id == told.matches[1].id and told.confirm is None
+
+
+def test_same_words_with_other_scaffolding_are_not_the_same_question(minilm) -> None:  # type: ignore[no-untyped-def]
+    """The "same question" shortcut also needs the sentences to match: the word filter drops "what do I
+    need to have with me", which would otherwise make it equal to "how much is ..." (found on a holdout)."""
+    kb = [("How much is a hearing test?", "A full hearing test is $90 and takes 45 minutes."),
+          ("What are your opening hours?", "Monday to Friday 9am to 5pm."),
+          ("Do you sell hearing aid batteries?", "Yes, packs of 6 for $8."),
+          ("Where are you located?", "12 Main Street, next to the library."),
+          ("Do you take insurance?", "We accept most major insurers; bring your card."),
+          ("Do you repair hearing aids?", "Yes, most brands, usually within a week.")]
+    idx = KnowledgeIndex([Entry(i + 1, q, a) for i, (q, a) in enumerate(kb)], embedder=minilm)
+    assert idx.search("how much is the hearing test").reason == "same question as the entry"
+    other = idx.search("what do i need to have with me for the hearing test")
+    assert not other.answerable and other.reason != "same question as the entry"
+    assert other.confirm is not None and other.confirm.id == 1  # read back instead: the caller decides

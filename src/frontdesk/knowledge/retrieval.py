@@ -226,8 +226,11 @@ class KnowledgeIndex:
         if negatives and max(float(v @ qv) for v in negatives) >= max(NEGATIVE_SIM, feats["s1"]):
             return False, "close to a question a supervisor said this entry does not answer", False
         asked = {w.rstrip("s") for w in content_words(query)}
-        if asked and asked == {w.rstrip("s") for w in content_words(best.question)} and feats["s1"] >= g.min_s1:
+        if (asked and asked == {w.rstrip("s") for w in content_words(best.question)} and feats["s1"] >= g.min_s1
+                and float(self.embedder.embed([best.question])[0] @ qv) >= SAME_MIN):
             # The caller asked the entry's own question in other filler words: nothing is left uncovered.
+            # The sentence check keeps apart questions whose only difference is scaffolding the word
+            # filter drops ("what do I need to bring for the eye exam" vs "how much is an eye exam").
             return True, "same question as the entry", False
         clash = conflicting_word(content_words(query), entry_text(best.question, best.answer))
         if clash is not None:
