@@ -21,32 +21,40 @@ REACHED = {
         "holdout_gym": (0.833, 0.322, 0.000, 0.033),  # its single run, 2026-11-25 (not tuned on)
         "holdout_hotel": (0.800, 0.189, 0.000, 0.000),  # single runs, 2026-11-25 session 3 (not tuned on)
         "holdout_physio": (0.844, 0.356, 0.011, 0.000),
+        # Single runs at the end of session 3; optometry after the same-question fix it prompted (0.022 before).
+        "holdout_optometry": (0.778, 0.200, 0.011, 0.000),
+        "holdout_bikeshop": (0.789, 0.256, 0.011, 0.067),
     },
     "wordllama": {
-        "salon": (0.908, 0.621, 0.011, 0.000),
+        "salon": (0.908, 0.609, 0.011, 0.000),
         "dental": (0.831, 0.493, 0.000, 0.000),
         "auto": (0.843, 0.457, 0.000, 0.000),
-        "restaurant": (0.828, 0.397, 0.017, 0.000),
-        "holdout_vet": (0.884, 0.391, 0.014, 0.033),
+        "restaurant": (0.828, 0.379, 0.017, 0.000),
+        "holdout_vet": (0.884, 0.391, 0.000, 0.033),
         "holdout_plumber": (0.878, 0.300, 0.000, 0.000),
         "holdout_gym": (0.744, 0.256, 0.000, 0.067),
-        "holdout_hotel": (0.678, 0.167, 0.000, 0.000),
+        "holdout_hotel": (0.678, 0.156, 0.000, 0.000),
         "holdout_physio": (0.722, 0.244, 0.011, 0.000),
+        "holdout_optometry": (0.744, 0.122, 0.011, 0.000),
+        "holdout_bikeshop": (0.622, 0.189, 0.000, 0.067),
     },
 }
 # Answered correctly with the agent's read-back and a truthful caller (EvalReport.confirmed), as reached.
 READ_BACK = {
     "minilm": {"salon": 0.920, "dental": 0.831, "auto": 0.843, "restaurant": 0.828, "holdout_vet": 0.826,
-               "holdout_plumber": 0.689, "holdout_gym": 0.622, "holdout_hotel": 0.567, "holdout_physio": 0.678},
+               "holdout_plumber": 0.689, "holdout_gym": 0.622, "holdout_hotel": 0.567, "holdout_physio": 0.678,
+               "holdout_optometry": 0.611, "holdout_bikeshop": 0.522},
     "wordllama": {"salon": 0.828, "dental": 0.718, "auto": 0.729, "restaurant": 0.776, "holdout_vet": 0.797,
-                  "holdout_plumber": 0.656, "holdout_gym": 0.533, "holdout_hotel": 0.456, "holdout_physio": 0.500},
+                  "holdout_plumber": 0.656, "holdout_gym": 0.533, "holdout_hotel": 0.456, "holdout_physio": 0.500,
+                  "holdout_optometry": 0.478, "holdout_bikeshop": 0.444},
 }
 # One question of slack: numeric noise across BLAS builds can flip a borderline item.
 SLACK = 0.02
 
 
 @pytest.mark.parametrize("name", ["salon", "dental", "auto", "restaurant", "holdout_vet", "holdout_plumber",
-                                  "holdout_gym", "holdout_hotel", "holdout_physio"])
+                                  "holdout_gym", "holdout_hotel", "holdout_physio", "holdout_optometry",
+                                  "holdout_bikeshop"])
 def test_figures_do_not_regress(embedder, name: str) -> None:  # type: ignore[no-untyped-def]
     kind = "minilm" if embedder.model_id.startswith("all-MiniLM") else "wordllama"
     top1, correct, wrong, false = REACHED[kind][name]
