@@ -25,18 +25,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from study_gate_features import BASE, SETS, embed_sets, lobo, rows_for  # noqa: E402
 
 from frontdesk.knowledge.embedding import MiniLMEmbedder, get_word_embedder  # noqa: E402
-from frontdesk.knowledge.gate import WordCoverage, specificity  # noqa: E402
+from frontdesk.knowledge.gate import (  # noqa: E402
+    WordCoverage,
+    exact_coverage,  # noqa: E402
+    specificity,
+)
 from frontdesk.knowledge.minilm_numpy import numpy_forward  # noqa: E402
 from frontdesk.knowledge.retrieval import entry_text  # noqa: E402
 from frontdesk.knowledge.text import (  # noqa: E402
     _CLITIC,
     _WORD,
-    EXACT_ONLY,
     STOPWORDS,
     content_words,
-    intent_covered,
-    stem,
-    words,
 )
 
 LAYERS = (2, 3, 4, 5, 6)
@@ -119,17 +119,7 @@ def ctx_word_cov(tq, te, qwords, layer, entry_tokens="all"):
 
 def rules(qwords, etext):
     """The shipped exact rules: 1 for same stem / intent group, 0 for exact-only words, None otherwise."""
-    all_words = set(words(etext))
-    estems = {stem(w) for w in content_words(etext)}
-    out = []
-    for q in qwords:
-        if stem(q) in estems or intent_covered(q, all_words):
-            out.append(1.0)
-        elif q in EXACT_ONLY:
-            out.append(0.0)
-        else:
-            out.append(None)
-    return out
+    return exact_coverage(qwords, etext)
 
 
 def cov_feats(qwords, cov, pre):

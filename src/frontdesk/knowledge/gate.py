@@ -70,6 +70,22 @@ class GateConfig:
         return 1.0 / (1.0 + math.exp(-max(min(t, 50.0), -50.0)))
 
 
+def exact_coverage(query_words: list[str], entry_text: str) -> list[float | None]:
+    """Per query word: 1.0 for the same stem or intent group in the entry, 0.0 for an exact-only word
+    (a day, a size) the entry lacks, None when only word vectors can tell."""
+    all_words = set(words(entry_text))
+    entry_stems = {stem(w) for w in content_words(entry_text)}
+    out: list[float | None] = []
+    for q in query_words:
+        if stem(q) in entry_stems or intent_covered(q, all_words):
+            out.append(1.0)
+        elif q in EXACT_ONLY:
+            out.append(0.0)
+        else:
+            out.append(None)
+    return out
+
+
 class WordCoverage:
     """Word-level coverage of a question by an entry text, using stems and word vectors."""
 
@@ -80,17 +96,8 @@ class WordCoverage:
         """Per query content word, how well the entry covers it (1.0 = same stem or intent)."""
         if not query_words:
             return []
-        all_words = set(words(entry_text))
         entry_words = content_words(entry_text)
-        entry_stems = {stem(w) for w in entry_words}
-        out: list[float] = []
-        for q in query_words:
-            if stem(q) in entry_stems or intent_covered(q, all_words):
-                out.append(1.0)
-            elif q in EXACT_ONLY:
-                out.append(0.0)
-            else:
-                out.append(-1.0)
+        out = [-1.0 if v is None else v for v in exact_coverage(query_words, entry_text)]
         todo = [i for i, v in enumerate(out) if v < 0]
         if todo:
             cand = [w for w in entry_words if w not in EXACT_ONLY]
