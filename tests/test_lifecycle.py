@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from frontdesk.clock import FakeClock
 from frontdesk.errors import Conflict, InvalidInput, NotFound
-from frontdesk.models import Call, Event, Followup, HelpRequest, HelpRequestCaller, KnowledgeEntry
+from frontdesk.models import Event, Followup, HelpRequest, HelpRequestCaller, KnowledgeEntry
 from frontdesk.services import Services
 
 
@@ -117,12 +117,7 @@ def test_same_question_from_several_callers_is_one_request(services: Services) -
 
 
 def test_one_escalation_per_question_per_call(services: Services, clock: FakeClock) -> None:
-    with services.db.write() as s:
-        call = Call(channel="text", status="live", caller_phone="+15550004444", started_at=clock.now(),
-                    last_seen_at=clock.now())
-        s.add(call)
-        s.flush()
-        call_id = call.id
+    call_id = services.calls.start(channel="text", holder="test", caller_phone="+15550004444").id
     first = services.desk.escalate("Can I bring my dog?", call_id=call_id, caller_phone="+15550004444")
     again = services.desk.escalate("can i bring my dog", call_id=call_id, caller_phone="+15550004444")
     assert again.request_id == first.request_id and again.already_waiting

@@ -21,8 +21,6 @@ from livekit.agents import AgentSession, llm
 from livekit.agents.voice.run_result import RunResult
 
 from frontdesk.agent.brain import Checker, OfflineBrain
-from frontdesk.agent.hub_loops import BEAT_SECONDS as BEAT_SECONDS  # re-exported: defined here before
-from frontdesk.agent.hub_loops import POLL_SECONDS as POLL_SECONDS
 from frontdesk.agent.hub_loops import HubLoops, LiveCall
 from frontdesk.agent.profile import load_profile
 from frontdesk.agent.receptionist import CallState, Receptionist, find_answer

@@ -16,6 +16,7 @@ from typing import Any
 
 from livekit.agents import AgentServer, AgentSession, JobContext, llm, stt, tts, vad
 
+from frontdesk.agent.hub_loops import BEAT_SECONDS, POLL_SECONDS  # same cadence as text calls
 from frontdesk.agent.profile import load_profile
 from frontdesk.agent.receptionist import CallState, Receptionist
 from frontdesk.agent.session import TranscriptRecorder, make_llm
@@ -32,8 +33,6 @@ REQUIRED = (
     ("DEEPGRAM_API_KEY", "deepgram_api_key"),
     ("OPENAI_API_KEY", "openai_api_key"),
 )
-POLL_SECONDS = 0.1
-BEAT_SECONDS = 2.0
 
 
 def missing_setting(settings: Settings) -> str | None:

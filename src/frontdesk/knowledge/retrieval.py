@@ -207,9 +207,9 @@ class KnowledgeIndex:
                                   self._coverage)
         matches = [Match(c.id, c.question, c.answer, float(scores[i])) for c, i in zip(cands, top, strict=False)][:k]
         best = Match(cands[0].id, cands[0].question, cands[0].answer, float(scores[top[0]]))
-        answerable, reason, undecided = self._decide(query, qv, feats, best, negs.get(best.id, []), matches,
-                                                     judge)
         p = self.gate.probability(feats)
+        answerable, reason, undecided = self._decide(query, qv, feats, p, best, negs.get(best.id, []), matches,
+                                                     judge)
         confirm = best if undecided and p >= self.gate.confirm_from else None
         if answerable and reason.startswith("judge picked"):
             picked = int(reason.rsplit(" ", 1)[1])
@@ -219,9 +219,10 @@ class KnowledgeIndex:
                 answerable, confirm, reason = False, best, f"{reason} for a weak match (p={p:.2f}); read back"
         return SearchResult(matches, answerable, best if answerable else None, reason, confirm)
 
-    def _decide(self, query: str, qv: np.ndarray, feats: dict[str, float], best: Match,
+    def _decide(self, query: str, qv: np.ndarray, feats: dict[str, float], p: float, best: Match,
                 negatives: list[np.ndarray], matches: list[Match], judge: bool = True) -> tuple[bool, str, bool]:
-        """(answerable, reason, undecided): undecided = borderline and no judge gave a verdict."""
+        """(answerable, reason, undecided) given the gate probability ``p``; undecided = borderline and
+        no judge gave a verdict."""
         g = self.gate
         if negatives and max(float(v @ qv) for v in negatives) >= max(NEGATIVE_SIM, feats["s1"]):
             return False, "close to a question a supervisor said this entry does not answer", False
@@ -237,7 +238,6 @@ class KnowledgeIndex:
             return False, f"the question asks about '{clash}', which the best entry does not cover", False
         if feats["s1"] < g.min_s1:
             return False, f"low similarity ({feats['s1']:.2f})", False
-        p = g.probability(feats)
         if p >= g.answer_at:
             return True, f"answerable (p={p:.2f})", False
         lo = g.judge_from if self.judge_from is None else self.judge_from
