@@ -75,7 +75,7 @@ class FakeTwilio(_Server):
                        "direction": "outbound-api"}
                 with outer.lock:
                     outer.messages.append(msg)
-                    outer.sent[(msg["to"], msg["body"])] += 1
+                    outer.sent[(str(msg["to"]), str(msg["body"]))] += 1
                 self._reply(201, msg)
 
             def do_GET(self) -> None:  # noqa: N802

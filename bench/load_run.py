@@ -19,7 +19,8 @@ for _p in (os.path.join(ROOT, "scripts"), os.path.join(ROOT, "src"), HERE):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-from cluster_lib import SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD, Cluster  # noqa: E402
+from cluster_lib import Cluster  # noqa: E402
+from cluster_parts import SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD  # noqa: E402
 from load_check import Check, check, wait_settled  # noqa: E402
 from load_fakes import FakeTwilio, WebhookReceiver  # noqa: E402
 from load_faults import FaultInjector  # noqa: E402
