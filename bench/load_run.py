@@ -42,8 +42,8 @@ class Options:
     fault_count: int = 0  # 0: one of each kind named
     request_timeout: int = 12
     sweep: float = 1.0
-    ramp: float = 5.0
-    think: tuple[float, float] = (0.3, 1.5)
+    ramp: float = 10.0
+    think: tuple[float, float] = (2.0, 6.0)  # seconds between a caller's turns, as bench/calls
     poll: float = 1.0
     escalate_share: float = 0.4
     shared_share: float = 0.2

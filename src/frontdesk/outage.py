@@ -84,7 +84,7 @@ def unavailable_response() -> Response:
 def register(app: Flask) -> None:
     """Answer database outages with a 503 instead of the generic 500 handler."""
 
-    def _outage(exc: Exception) -> Response:
+    def _outage(exc: BaseException) -> Response:
         log.warning("database unavailable on %s %s: %s", request.method, request.path,
                     type(getattr(exc, "orig", None) or exc).__name__)
         return unavailable_response()

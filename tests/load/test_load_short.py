@@ -48,7 +48,7 @@ def _assert_clean(report) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_load_one_sqlite_process(tmp_path: Path) -> None:
-    report = run(Options(callers=30, processes=1, db="sqlite", request_timeout=6, ramp=3.0, seed=11,
+    report = run(Options(callers=30, processes=1, db="sqlite", request_timeout=6, ramp=3.0, think=(0.3, 1.5), seed=11,
                          run_dir=str(tmp_path / "run"), told_grace=15.0))
     _assert_clean(report)
     assert report.stats.max_live_calls >= 20
@@ -60,7 +60,7 @@ def test_load_postgres_processes_with_kill9(tmp_path: Path) -> None:
         pytest.skip("TEST_DATABASE_URL is not set")
     faults = ["serve"] + (["pg"] if os.environ.get("FRONTDESK_TEST_PG_RESTART") == "1" else [])
     report = run(Options(callers=30, processes=PG_PROCESSES, db="postgres", database_url=cluster_pg_url(),
-                         request_timeout=6, ramp=3.0, seed=12, faults=faults, run_dir=str(tmp_path / "run"),
+                         request_timeout=6, ramp=3.0, think=(0.3, 1.5), seed=12, faults=faults, run_dir=str(tmp_path / "run"),
                          told_grace=15.0))
     _assert_clean(report)
     assert len([line for line in report.faults if "kill -9" in line]) == 1
