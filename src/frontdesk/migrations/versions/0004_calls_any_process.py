@@ -1,14 +1,14 @@
 """any serve process can serve a text call: the call's version, stored agent state, last activity
 
 Revision ID: calls_1
-Revises: 0002
+Revises: anywhere_1
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "calls_1"
-down_revision = "0002"
+down_revision = "anywhere_1"
 branch_labels = None
 depends_on = None
 
