@@ -94,6 +94,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     csrf.exempt(web_presence.api)
     app.register_blueprint(web_presence.api)
     app.register_blueprint(web_presence.pages)
+    # Answers from anywhere: Twilio's SMS webhook and the inbound-email webhook (signed, not cookie-based).
+    from frontdesk.web import webhooks
+
+    app.register_blueprint(webhooks.bp)
+    csrf.exempt(webhooks.bp)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

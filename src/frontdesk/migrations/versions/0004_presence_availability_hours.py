@@ -1,14 +1,14 @@
 """supervisor availability (online/away/offline, last_seen_at) and structured opening hours
 
 Revision ID: presence_1
-Revises: 0002
+Revises: anywhere_1
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "presence_1"
-down_revision = "0002"
+down_revision = "anywhere_1"
 branch_labels = None
 depends_on = None
 
