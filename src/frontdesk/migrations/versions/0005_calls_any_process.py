@@ -1,14 +1,14 @@
 """any serve process can serve a text call: the call's version, stored agent state, last activity
 
 Revision ID: calls_1
-Revises: anywhere_1
+Revises: presence_1
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "calls_1"
-down_revision = "anywhere_1"
+down_revision = "presence_1"
 branch_labels = None
 depends_on = None
 
