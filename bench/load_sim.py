@@ -42,6 +42,7 @@ class Stats:
     statuses: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     errors: list[tuple[float, str]] = field(default_factory=list)
     retries: list[tuple[float, str]] = field(default_factory=list)
+    retry_latency: list[float] = field(default_factory=list)  # how long a 502/503/504 took to come back
     requests: int = 0
     live_calls: int = 0
     max_live_calls: int = 0
@@ -95,6 +96,7 @@ class Api:
             self.stats.statuses[route][r.status_code] += 1
             if r.status_code in RETRY_STATUSES:
                 self.stats.retries.append((time.time(), f"{route}: {r.status_code}"))
+                self.stats.retry_latency.append(dt)
                 await asyncio.sleep(min(2.0, float(r.headers.get("Retry-After") or 0.3 * attempt)))
                 continue
             self.stats.latency[route].append(dt)
