@@ -30,6 +30,7 @@ from frontdesk.models import (
 )
 from frontdesk.settings import Settings
 from frontdesk.text import clean, mask_phone, valid_phone
+from frontdesk.transfers import close_for_call
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,8 @@ class CallStore(CallHolders, InCallPickup):
                 select(HelpRequestCaller.help_request_id).join(HelpRequest)
                 .where(HelpRequestCaller.call_id == call_id, HelpRequest.status == "pending")
             ).all() if done else []
+            if done:  # a pending transfer offer is cancelled, a held call's transfer ends
+                close_for_call(s, call_id, now, reason)
             if waited:
                 s.execute(insert(Event), [
                     {"help_request_id": rid, "entity": "help_request", "entity_id": str(rid), "action": "caller_left",

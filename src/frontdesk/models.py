@@ -145,6 +145,9 @@ class Call(Base):
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     last_active_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Live handoff (calls_2): the supervisor holding the call; the receptionist is silent meanwhile.
+    held_by_id: Mapped[int | None] = mapped_column(ForeignKey("supervisors.id", ondelete="SET NULL"))
+    held_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class TranscriptLine(Base):
@@ -302,3 +305,37 @@ class InboundReply(Base):
     action: Mapped[str] = mapped_column(String(20))
     reply: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+TRANSFER_STATUSES = ("offered", "taken", "declined", "expired", "cancelled", "failed", "ended")
+
+
+class Transfer(Base):
+    """A live call offered to the online supervisors (live handoff), and what became of it."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (
+        CheckConstraint(_in("status", TRANSFER_STATUSES), name="ck_transfer_status"),
+        Index("ix_transfers_status_expires", "status", "expires_at"),
+        Index("ix_transfers_call", "call_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    transport: Mapped[str] = mapped_column(String(10), default="text")
+    status: Mapped[str] = mapped_column(String(12), default="offered")
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    caller: Mapped[str] = mapped_column(String(60), default="")  # masked phone and name
+    question: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    offered_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("supervisors.id", ondelete="SET NULL"))
+    taken_by: Mapped[str | None] = mapped_column(String(200))
+    offered_to: Mapped[list[Any]] = mapped_column(default=list)  # supervisor ids online at the offer
+    declined_by: Mapped[list[Any]] = mapped_column(default=list)
+    help_request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id", ondelete="SET NULL"))
+    told: Mapped[str | None] = mapped_column(Text)  # the fallback sentence the caller was given
+    detail: Mapped[str | None] = mapped_column(String(40))

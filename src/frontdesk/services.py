@@ -11,6 +11,7 @@ from frontdesk.accounts import Accounts
 from frontdesk.calls import CallStore
 from frontdesk.clock import Clock, SystemClock
 from frontdesk.db import Database
+from frontdesk.handoff import TransferDesk
 from frontdesk.knowledge.embedding import set_default_backend
 from frontdesk.knowledge.judge import OpenAIJudge
 from frontdesk.knowledge.store import KnowledgeBase
@@ -19,6 +20,7 @@ from frontdesk.notifications import Dispatcher, send_reminders
 from frontdesk.outage import engine_options
 from frontdesk.settings import Settings
 from frontdesk.signals import Signals
+from frontdesk.transfers import TransferStore
 from frontdesk.workers import PeriodicWorker
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ class Services:
     accounts: Accounts
     calls: CallStore
     dispatcher: Dispatcher
+    transfers: TransferDesk
     workers: list[PeriodicWorker] = field(default_factory=list)
     _hub: CallHub | None = None
     _hub_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -70,7 +73,10 @@ class Services:
             lambda: send_reminders(self.db, self.clock, self.settings, self.signals),
             self.settings.sweep_interval_seconds,
         )
-        self.workers.extend([sweeper, dispatcher, reminder])
+        # Transfer offers expire on time (TRANSFER_TIMEOUT_SECONDS), so their sweep runs often; it is
+        # one indexed query when nothing is offered.
+        transfers = PeriodicWorker("transfers", self.transfers.sweep, 0.5)
+        self.workers.extend([sweeper, dispatcher, reminder, transfers])
         # Text calls whose hub died are not ended here: the caller's next request to any process
         # picks them up, and the hubs' heartbeat ends those nobody comes back to (`abandoned`).
         if self.settings.calls_api_enabled:
@@ -106,5 +112,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     desk = HelpDesk(db, clock, settings, signals, same_question=knowledge.same_question, learner=knowledge.learn,
                     prepare_question=knowledge.prepare_question)
     dispatcher = Dispatcher(db, clock, settings, signals)
+    calls = CallStore(db, clock, settings)
+    transfers = TransferDesk(TransferStore(db, clock, settings, signals), desk, calls)
     return Services(settings=settings, db=db, clock=clock, signals=signals, knowledge=knowledge, desk=desk,
-                    accounts=Accounts(db, clock), dispatcher=dispatcher, calls=CallStore(db, clock, settings))
+                    accounts=Accounts(db, clock), dispatcher=dispatcher, calls=calls, transfers=transfers)

@@ -136,6 +136,17 @@ class Settings(BaseSettings):
         description="Country (ISO 3166 code) of phone numbers written without a +country code.",
     )
 
+    # Live handoff (transfers to a supervisor)
+    transfer_timeout_seconds: float = Field(
+        30.0, gt=0, le=600,
+        description="How long a transfer is offered to the online supervisors before the caller gets the fallback.",
+    )
+    sip_transfer_to: str = Field(
+        "", max_length=200,
+        description="`tel:+1...` or `sip:...`: a voice caller on a SIP trunk is transferred here when a supervisor "
+                    "accepts with no phone of their own (empty: the supervisor joins the room from the browser).",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.env == "production" and (self.secret_key in _PLACEHOLDERS or len(self.secret_key) < 32):

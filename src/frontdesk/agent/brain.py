@@ -19,6 +19,7 @@ from typing import Any
 from livekit.agents import llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
 
+from frontdesk.caller_intents import wants_person
 from frontdesk.text import clean
 
 _WORDS = re.compile(r"[a-z']+")
@@ -78,7 +79,10 @@ def _first_turn_step(text: str, tools: set[str], answerable: bool | None = None)
         return Decision(text=WELCOME)
     if _only(words, _BYE | _THANKS):
         return Decision(text=GOODBYE)
-    if _HUMAN.search(text):
+    if _HUMAN.search(text) or wants_person(text):
+        # Handoff: the code behind request_transfer decides (triggers, who is online, the fallback).
+        if "request_transfer" in tools:
+            return Decision(tool="request_transfer", arguments={"reason": text})
         return Decision(text=NO_TRANSFER)
     phone = _PHONE.search(text)
     if phone and _PHONE_CUE.search(text) and "set_caller_phone" in tools:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from livekit.agents import Agent, RunContext, ToolError, function_tool, llm
 
+from frontdesk.agent import handoff_tool
 from frontdesk.agent.profile import ProfileView
 from frontdesk.agent.session import run_db
 from frontdesk.errors import LifecycleError
@@ -59,6 +60,8 @@ class CallState:
     found: tuple[str, dict[str, object]] | None = None
     # A borderline match read back to the caller ("are you asking ...?"), waiting for their yes or no.
     confirming: Confirmation | None = None
+    # Live handoff: the transfer this call asked for (a voice job watches it).
+    transfer_id: int | None = None
 
 
 def covers_every_word(query: str, question: str) -> bool:
@@ -152,9 +155,10 @@ def escalate(state: CallState, question: str) -> str:
     state.turn_help_request_id = result.request_id
     log.info("call %s escalated to request %s (caller %s)", state.call_id, result.request_id,
              mask_phone(state.caller_phone))
+    said = settings.msg_escalation
     if not state.caller_phone:
-        return settings.msg_escalation + " What's the best phone number to text you the answer?"
-    return settings.msg_escalation
+        said += " What's the best phone number to text you the answer?"
+    return handoff_tool.offer_after_escalation(state, question, said)
 
 
 def caller_spoke_since_lookup(items: list[Any]) -> bool:
@@ -249,6 +253,21 @@ class Receptionist(Agent):
             # there costs no model pass. Usually skipped: this turn's search just embedded these words.
             await run_db(state.search_executor, prepare_question, state, question)
         return await run_db(state.db_executor, escalate, state, question)
+
+    @function_tool
+    async def request_transfer(self, ctx: RunContext[CallState], reason: str) -> str:
+        """Connect the caller with a person on the team: call this when the caller asks to speak to
+        someone (a person, a human, the manager) or the matter is urgent. The code decides whether a
+        transfer happens and who takes it.
+
+        Returns the sentence to tell the caller.
+
+        Args:
+            reason: why, in a few words (e.g. "asked for the manager", "urgent: allergic reaction")
+        """
+        state = ctx.userdata
+        said = handoff_tool.last_caller_text(ctx.session.history.items)
+        return str(await run_db(state.db_executor, handoff_tool.request_transfer, state, said, clean(reason, 300)))
 
     @function_tool
     async def set_caller_name(self, ctx: RunContext[CallState], name: str) -> str:

@@ -102,6 +102,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
 
+    # Live handoff: the supervisors' transfer API (bearer token) and the dashboard's offer card / held call.
+    from frontdesk.web import api_transfers, views_transfers
+
+    csrf.exempt(api_transfers.bp)
+    app.register_blueprint(api_transfers.bp)
+    app.register_blueprint(views_transfers.bp)
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         """Liveness probe."""

@@ -89,15 +89,19 @@ def start_call() -> tuple[Response, int]:
 
 @bp.post("/<call_id>/messages")
 def send_message(call_id: str) -> Response:
-    """Say something as the caller: `{text}` -> `{reply, help_request_id}` (null unless escalated)."""
+    """Say something as the caller: `{text}` -> `{reply, help_request_id, held_by}`; while a supervisor
+    holds the call, `reply` is null and `held_by` names them (the line reaches them live)."""
     call_id = _call_id(call_id)
     svc = _services()
     data = json_body()
     text = _string(data, "text", required=True, limit=svc.settings.max_message_chars)
     if not text:
         raise ApiError(400, "invalid", "'text' is empty")
+    held_by = svc.transfers.caller_line_if_held(call_id, text)
+    if held_by is not None:  # a supervisor holds the call: the receptionist stays silent
+        return jsonify({"reply": None, "help_request_id": None, "held_by": held_by})
     turn = _turn(lambda: svc.call_hub().send(call_id, text))
-    return jsonify({"reply": turn.reply, "help_request_id": turn.help_request_id})
+    return jsonify({"reply": turn.reply, "help_request_id": turn.help_request_id, "held_by": None})
 
 
 @bp.get("/<call_id>")

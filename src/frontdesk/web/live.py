@@ -1,4 +1,4 @@
-"""Live updates for the queue page: server-sent events fed from the `events` table.
+"""Live updates for the queue page and the handoff offer card: server-sent events fed from the `events` table.
 
 Help requests are created by other processes too (voice workers, other `serve` instances), so one
 thread per process polls `max(events.id)` every ~250 ms (an index look-up) and is woken early by
@@ -113,14 +113,19 @@ def read_messages(db: Any, after_id: int, upto_id: int) -> list[dict[str, Any]]:
     """Help-request events in (after_id, upto_id] as messages; a `resync` message when there are too many."""
     with db.read() as s:
         rows = s.execute(
-            select(Event.id, Event.help_request_id, Event.action)
-            .where(Event.id > after_id, Event.id <= upto_id, Event.entity == "help_request")
+            select(Event.id, Event.help_request_id, Event.action, Event.entity, Event.entity_id)
+            .where(Event.id > after_id, Event.id <= upto_id, Event.entity.in_(("help_request", "transfer")))
             .order_by(Event.id)
             .limit(BATCH + 1)
         ).all()
     if len(rows) > BATCH:
         return [{"event_id": upto_id, "type": "resync"}]
-    return [{"event_id": r.id, "type": "help_request", "id": r.help_request_id, "action": r.action} for r in rows]
+    # Transfer events (live handoff offers) carry `id: null`, so queue pages that fetch help-request
+    # cards by `id` skip them; the offer card script reads `transfer_id`.
+    return [{"event_id": r.id, "type": "help_request", "id": r.help_request_id, "action": r.action}
+            if r.entity == "help_request" else
+            {"event_id": r.id, "type": "transfer", "id": None, "transfer_id": r.entity_id, "action": r.action}
+            for r in rows]
 
 
 def sse_stream(

@@ -27,7 +27,7 @@
 
   function addLine(role, text) {
     const li = document.createElement("li");
-    li.className = role === "caller" ? "caller" : "agent";
+    li.className = role === "caller" ? "caller" : role === "supervisor" ? "agent supervisor" : "agent";
     li.textContent = text;
     $("transcript").appendChild(li);
     li.scrollIntoView({ block: "nearest" });
