@@ -32,7 +32,10 @@ class InCallMessage:
 
 
 def _held_by(holder: str):  # type: ignore[no-untyped-def]
-    return exists().where(Call.id == Followup.call_id, Call.holder == holder, Call.status == "live")
+    # Not while a supervisor holds the call (live handoff): the receptionist stays silent, and the
+    # dispatcher texts the follow-up instead once IN_CALL_PICKUP_SECONDS pass.
+    return exists().where(Call.id == Followup.call_id, Call.holder == holder, Call.status == "live",
+                          Call.held_by_id.is_(None))
 
 
 class InCallPickup:

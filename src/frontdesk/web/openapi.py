@@ -172,7 +172,17 @@ def document() -> dict[str, Any]:
         },
     }
     _merge_presence(doc)
+    _merge_transfers(doc)
     return doc
+
+
+def _merge_transfers(doc: dict[str, Any]) -> None:
+    """Live handoff paths (`openapi_transfers.py`)."""
+    from frontdesk.web import openapi_transfers as t
+
+    doc["components"]["schemas"] = {**doc["components"]["schemas"], **t.SCHEMAS}
+    doc["paths"].update(t.paths(_op, _json, _ref, _path_id, CONFLICT))
+    doc["paths"]["/calls/{id}/messages"]["post"]["responses"]["200"] = _json(t.message_reply())
 
 
 def _merge_presence(doc: dict[str, Any]) -> None:

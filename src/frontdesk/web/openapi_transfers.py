@@ -1,0 +1,62 @@
+"""OpenAPI paths and schemas of live handoff (`/transfers`, `/calls/{id}/takeover|supervisor-messages|release`)
+and the held call's answer to a caller message; merged into `openapi.document()` by one line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.models import TRANSFER_STATUSES
+
+STR = {"type": "string"}
+NSTR = {"type": ["string", "null"]}
+NINT = {"type": ["integer", "null"]}
+
+SCHEMAS: dict[str, Any] = {
+    "Transfer": {"type": "object", "required": ["id", "call_id", "status", "reason", "question", "summary",
+                                                "offered_at", "expires_at", "taken_by"],
+                 "properties": {
+                     "id": {"type": "integer"}, "call_id": STR,
+                     "status": {"type": "string", "enum": list(TRANSFER_STATUSES)},
+                     "reason": {"type": "string", "description": "asked_for_person, urgent, escalated_twice or takeover"},
+                     "transport": {"type": "string", "enum": ["text", "voice"]},
+                     "caller": {"type": "string", "description": "masked phone and name"},
+                     "question": STR, "summary": {"type": "string", "description": "two lines on the call so far"},
+                     "offered_at": NSTR, "expires_at": NSTR, "taken_by": NSTR, "help_request_id": NINT}},
+    "Taken": {"type": "object", "required": ["id", "call_id", "transport"], "properties": {
+        "id": {"type": "integer"}, "call_id": STR, "transport": {"type": "string", "enum": ["text", "voice"]},
+        "livekit_url": {"type": "string", "description": "voice only: join the caller's room with `token`"},
+        "token": STR, "room": STR}},
+}
+
+
+def paths(op: Any, json: Any, ref: Any, path_id: Any, conflict: dict[str, Any]) -> dict[str, Any]:
+    """The handoff paths, built with `openapi.py`'s helpers."""
+    call = [path_id("string")]
+    return {
+        "/transfers": {"get": op("Transfers offered to supervisors and their outcomes (newest first)", json(
+            {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Transfer")}}}),
+            params=[{"name": "status", "in": "query", "required": False,
+                     "schema": {"type": "string", "enum": list(TRANSFER_STATUSES)}}])},
+        "/transfers/{id}/accept": {"post": op(
+            "Take an offered transfer (the first accept wins; 409 for the others or when no longer offered)",
+            json(ref("Taken")), params=[path_id()], extra=conflict)},
+        "/transfers/{id}/decline": {"post": op(
+            "Decline an offered transfer (when every online supervisor declined, the caller gets the fallback)",
+            json({"type": "object", "properties": {"id": {"type": "integer"}, "status": STR}}),
+            params=[path_id()], extra=conflict)},
+        "/calls/{id}/takeover": {"post": op("Take a live call without an offer (409 when someone holds it)",
+                                            json(ref("Taken")), params=call, extra=conflict)},
+        "/calls/{id}/supervisor-messages": {"post": op(
+            "Say something to the caller of a call you hold (a supervisor line)",
+            json({"type": "object", "properties": {"call_id": STR, "role": STR, "text": STR}}, "Created"),
+            params=call, status="201", extra=conflict,
+            body={"type": "object", "required": ["text"], "properties": {"text": STR}})},
+        "/calls/{id}/release": {"post": op("Hand a call you hold back to the receptionist",
+                                           json({"type": "object", "properties": {"call_id": STR, "held_by": NSTR}}),
+                                           params=call, extra=conflict)},
+    }
+
+
+def message_reply() -> dict[str, Any]:
+    """`POST /calls/{id}/messages`: while a supervisor holds the call, `reply` is null and `held_by` names them."""
+    return {"type": "object", "properties": {"reply": NSTR, "help_request_id": NINT, "held_by": NSTR}}
