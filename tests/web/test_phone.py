@@ -86,7 +86,7 @@ def test_every_page_fits_a_phone_and_a_request_is_answered(phone_server: tuple[s
 
         problems = {}
         for path in ("/pending", "/resolved", "/unresolved", f"/requests/{rid}", f"/requests/{done}", "/knowledge",
-                     "/profile", "/analytics", "/offline"):
+                     "/profile", "/analytics", "/account", "/offline"):
             page.goto(base + path)
             width, small = fits(page)
             if width > 390 or small:
