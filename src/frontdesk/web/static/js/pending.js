@@ -112,6 +112,8 @@
   function onUpdate(ev) {
     var data;
     try { data = JSON.parse(ev.data); } catch (e) { return; }
+    // One stream per page: the handoff offer card (transfers.js) listens to this one.
+    document.dispatchEvent(new CustomEvent("fd:update", { detail: data }));
     document.dispatchEvent(new CustomEvent("frontdesk:update", { detail: data }));  // alerts.js listens
     var ids = [];
     (data.messages || []).forEach(function (m) {

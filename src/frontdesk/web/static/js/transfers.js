@@ -63,13 +63,20 @@
     });
   });
 
-  if (window.EventSource) {
+  function onData(data) {
+    if ((data.messages || []).some(function (m) { return m.type === "transfer" || m.type === "resync"; })) load();
+  }
+  if (document.querySelector('script[src*="js/pending.js"]')) {
+    // The queue page already streams /events: share it (each stream holds a server thread).
+    document.addEventListener("fd:update", function (ev) { onData(ev.detail || {}); });
+  } else if (window.EventSource) {
     var source = new EventSource(box.dataset.eventsUrl);
     source.addEventListener("update", function (ev) {
       var data;
       try { data = JSON.parse(ev.data); } catch (e) { return; }
-      if ((data.messages || []).some(function (m) { return m.type === "transfer" || m.type === "resync"; })) load();
+      onData(data);
     });
+    window.addEventListener("pagehide", function () { source.close(); });
   }
   load();
   window.setInterval(load, 10000); // a safety net; offers arrive through the event stream
