@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from frontdesk.agent.hub_loops import BEAT_SECONDS, POLL_SECONDS  # same cadence
 from frontdesk.agent.profile import load_profile
 from frontdesk.agent.receptionist import CallState, Receptionist
 from frontdesk.agent.session import TranscriptRecorder, make_llm
+from frontdesk.agent.voice_handoff import RoomPort, watch_transfer
 from frontdesk.services import Services, build_services
 from frontdesk.settings import Settings
 from frontdesk.text import clean, valid_phone
@@ -89,9 +91,13 @@ def caller_identity(participant: Any, job_metadata: str) -> tuple[str, str]:
 class VoiceCallHolder:
     """Beats one voice call's heartbeat and says its in-call follow-ups (polls the DB by call id)."""
 
-    def __init__(self, services: Services, call_id: str, session: AgentSession[CallState], holder: str) -> None:
+    def __init__(self, services: Services, call_id: str, session: AgentSession[CallState], holder: str,
+                 handoff: Callable[[], Coroutine[Any, Any, str]] | None = None) -> None:
         self.services, self.call_id, self.session, self.holder = services, call_id, session, holder
         self._task: asyncio.Task[None] | None = None
+        # Live handoff: once the caller's transfer is offered, `handoff()` follows it (voice_handoff.py).
+        self._handoff = handoff
+        self._watch: asyncio.Task[str] | None = None
 
     def start(self) -> None:
         """Start polling on the running loop."""
@@ -112,6 +118,10 @@ class VoiceCallHolder:
                 if since_beat >= BEAT_SECONDS:
                     await asyncio.to_thread(calls.beat, [self.call_id], self.holder)
                     since_beat = 0.0
+                state = self.session.userdata
+                if self._handoff is not None and state.transfer_id is not None and (
+                        self._watch is None or self._watch.done()):
+                    self._watch = asyncio.get_running_loop().create_task(self._handoff())
                 for followup_id, _call in await asyncio.to_thread(calls.queued_in_call, [self.call_id]):
                     message = await asyncio.to_thread(calls.claim_in_call, followup_id)
                     if message is not None:
@@ -146,7 +156,14 @@ async def run_voice_call(ctx: JobContext, services: Services, plugins: VoicePlug
     )
     writer = ThreadPoolExecutor(1, thread_name_prefix="transcript")
     recorder = TranscriptRecorder(session, services.calls, call.id, writer, autoflush=True)
-    holder = VoiceCallHolder(services, call.id, session, f"job:{ctx.job.id}")
+    port = RoomPort(ctx.room, services.settings, session)
+    is_sip = bool((getattr(participant, "attributes", None) or {}).get("sip.phoneNumber"))
+    identity = str(getattr(participant, "identity", "") or "")
+
+    def handoff() -> Coroutine[Any, Any, str]:
+        return watch_transfer(services, state, session, port, caller_identity=identity, caller_is_sip=is_sip)
+
+    holder = VoiceCallHolder(services, call.id, session, f"job:{ctx.job.id}", handoff)
 
     async def on_shutdown(*_args: Any) -> None:
         await holder.stop()
