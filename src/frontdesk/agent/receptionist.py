@@ -86,6 +86,12 @@ def find_answer(state: CallState, question: str, remember: bool = False) -> dict
 
 
 def _find(state: CallState, question: str) -> dict[str, object]:
+    # The profile is the source of truth for what it holds (hours, address, phone, services): it answers
+    # first, so a knowledge entry restating an older fact never contradicts it.
+    fact = state.profile.lookup(question)
+    if fact:
+        return {"answerable": True, "answer": fact, "source": "profile", "reason": "business profile",
+                "matches": [], "entry_id": None, "confirm": None}
     result = state.services.knowledge.search(question)
     matches = [{"question": m.question, "score": m.score} for m in result.matches]
     best = result.best if result.answerable else None
@@ -95,10 +101,6 @@ def _find(state: CallState, question: str) -> dict[str, object]:
     if best is not None:
         return {"answerable": True, "answer": best.answer, "source": "knowledge", "reason": reason,
                 "matches": matches, "entry_id": best.id, "confirm": None}
-    fact = state.profile.lookup(question)
-    if fact:
-        return {"answerable": True, "answer": fact, "source": "profile", "reason": "business profile",
-                "matches": matches, "entry_id": None, "confirm": None}
     c = result.confirm
     confirm = Confirmation(question, c.id, c.question, c.answer) if c is not None else None
     return {"answerable": False, "answer": None, "source": None, "reason": reason, "matches": matches,
@@ -119,6 +121,14 @@ def count_use(state: CallState, entry_id: int) -> None:
         state.services.knowledge.mark_used(entry_id)
     except Exception:
         log.exception("could not count a knowledge use")
+
+
+def record_near_miss(state: CallState, pending: Confirmation) -> None:
+    """A declined read-back: `pending.entry_id` does not answer the caller's question (best effort)."""
+    try:
+        state.services.knowledge.add_near_miss(pending.question, pending.entry_id)
+    except Exception:
+        log.exception("could not record a near miss")
 
 
 def prepare_question(state: CallState, question: str) -> None:
@@ -229,6 +239,8 @@ class Receptionist(Agent):
             await _count(state, pending.entry_id)
             return json.dumps({"answerable": True, "answer": pending.answer, "source": "knowledge",
                                "reason": "the caller confirmed the question"})
+        # Learned at once, in every process: the next caller with these words is not read this entry back.
+        await run_db(state.db_executor, record_near_miss, state, pending)
         if not state.services.knowledge.is_prepared(pending.question):
             await run_db(state.search_executor, prepare_question, state, pending.question)
         return await run_db(state.db_executor, escalate, state, pending.question)

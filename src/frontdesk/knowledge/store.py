@@ -22,7 +22,7 @@ from frontdesk.knowledge import simple
 from frontdesk.knowledge.live import LiveIndex
 from frontdesk.knowledge.retrieval import LLMJudge, SearchResult
 from frontdesk.lifecycle import Answered
-from frontdesk.models import KB_STATUSES, KnowledgeEntry, table_of
+from frontdesk.models import KB_STATUSES, KnowledgeEntry, NearMiss, table_of
 from frontdesk.text import clean
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,24 @@ class KnowledgeBase:
             )
 
     # -- writing ------------------------------------------------------------------------------
+    def add_near_miss(self, question: str, entry_id: int, *, source: str = "read_back") -> None:
+        """Record that `entry_id` does not answer `question` (a caller declined its read-back).
+
+        Every process loads it at its next index refresh (<= 0.5 s): a caller with that wording is
+        then neither read back nor told that entry again.
+        """
+        q = clean(question, MAX_Q)
+        if not q:
+            return
+        now = self.clock.now()
+        with self.db.write() as s:
+            if s.get(KnowledgeEntry, entry_id) is None:
+                return
+            s.add(NearMiss(entry_id=entry_id, question=q, source=source, created_at=now))
+            record_event(s, now, entity="knowledge", entity_id=entry_id, action="near_miss", actor="caller",
+                         source=source)
+        self.index.mark_dirty()
+
     def _validated(self, question: str, answer: str) -> tuple[str, str]:
         q, a = clean(question, MAX_Q), clean(answer, MAX_A)
         if not q:
