@@ -109,3 +109,26 @@ def test_a_scripted_llm_answers_two_questions_through_the_tools(salon: Services)
     outputs = [m for m in model.seen[1].items if m.type == "function_call_output"]
     assert len(outputs) == 2 and all('"answerable": true' in o.output for o in outputs)
     assert "$40" in replies[0] and requests(salon) == 0
+
+
+def test_a_slow_judge_is_announced_to_the_caller_first(salon: Services) -> None:
+    """With an LLM judge configured, a lookup that waits on it says "one moment" before the result."""
+    import time
+
+    from frontdesk.agent.receptionist import ONE_MOMENT
+
+    def slow_judge(question: str, candidates: Any) -> str:
+        time.sleep(1.0)
+        return "escalate"
+
+    live = salon.knowledge.index
+    live.llm_judge = slow_judge
+    live.refresh().llm_judge = slow_judge
+    model = ScriptedLLM([("tool", ("lookup_answer", {"question": "do you have gift certificates"})),
+                         ("text", "I'll check with my supervisor.")])
+    [reply] = run(_say_all(salon, ["do you have gift certificates"], model=model))
+    assert reply.startswith(ONE_MOMENT) and reply.endswith("I'll check with my supervisor.")
+    # A fast lookup says nothing extra.
+    live.llm_judge = live.refresh().llm_judge = None
+    model = ScriptedLLM([("tool", ("lookup_answer", {"question": "do you have gift certificates"})), ("text", "ok")])
+    assert run(_say_all(salon, ["do you have gift certificates"], model=model)) == ["ok"]

@@ -7,6 +7,7 @@ decided in code (DESIGN invariant 5).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from concurrent.futures import Executor
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 # A hostile caller cannot flood the supervisors' queue from one call.
 MAX_ESCALATIONS_PER_CALL = 5
+# A lookup still running after this long is waiting on the LLM judge: tell the caller so.
+JUDGE_NOTICE_SECONDS = 0.7
+ONE_MOMENT = "One moment, let me check that."
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,18 @@ async def _count(state: CallState, entry_id: int) -> None:
         await run_db(None, count_use, state, entry_id)
 
 
+async def _search_telling_a_slow_judge(ctx: RunContext[CallState], question: str) -> dict[str, object]:
+    """`find_answer` off the loop; when an LLM judge is configured and the search is still running after
+    `JUDGE_NOTICE_SECONDS` (a borderline match waiting on the judge), the caller hears "one moment" first."""
+    state = ctx.userdata
+    search = asyncio.ensure_future(run_db(state.search_executor, find_answer, state, question))
+    if getattr(state.services.knowledge.index, "llm_judge", None) is not None:
+        done, _ = await asyncio.wait({search}, timeout=JUDGE_NOTICE_SECONDS)
+        if not done:
+            ctx.session.say(ONE_MOMENT)
+    return await search
+
+
 class Receptionist(Agent):
     """The salon's receptionist: answers from the knowledge base and profile, escalates the rest."""
 
@@ -206,7 +222,7 @@ class Receptionist(Agent):
         state = ctx.userdata
         found = take_verdict(state, question)
         if found is None:
-            found = await run_db(state.search_executor, find_answer, state, question)
+            found = await _search_telling_a_slow_judge(ctx, question)
         entry_id = found.pop("entry_id")
         confirm = found.pop("confirm")
         # The entry's answer stays in code until the caller says yes: the model only sees its question.

@@ -133,7 +133,7 @@ class LiveIndex:
         with self.db.read() as s:
             rows = s.execute(select(nm.entry_id, nm.question).order_by(nm.id.desc()).limit(MAX_NEAR_MISSES)).all()
         rows = [r for r in rows if r.entry_id in self._texts]
-        vecs = self.embedder.embed_questions([r.question for r in rows]) if rows else []
+        vecs: Any = self.embedder.embed_questions([r.question for r in rows]) if rows else []
         idx.set_negatives([(r.entry_id, v) for r, v in zip(rows, vecs, strict=True)])
 
     def _empty_index(self) -> KnowledgeIndex:

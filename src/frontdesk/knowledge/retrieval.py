@@ -196,6 +196,20 @@ class KnowledgeIndex:
         with self._lock:
             self._neg_vecs.setdefault(int(entry_id), []).append(v)
 
+    def closest_other(self, entry_id: int, question: str) -> Match | None:
+        """The entry other than ``entry_id`` that ``question`` matches best (cosine, as a search ranks)."""
+        qv = self.embedder.embed([question])[0]
+        with self._lock:
+            row = self._row.get(entry_id)
+            n = len(self._ids)
+            if row is None or n < 2:
+                return None
+            scores = self._mat[:n] @ qv
+            scores[row] = -1.0
+            best = int(np.argmax(scores))
+            e = self._entries[self._ids[best]]
+            return Match(e.id, e.question, e.answer, float(scores[best]))
+
     def set_negatives(self, negatives: list[tuple[int, np.ndarray]]) -> None:
         """Replace every recorded near miss with ``(entry id, question vector)`` pairs."""
         fresh: dict[int, list[np.ndarray]] = {}
@@ -237,8 +251,7 @@ class KnowledgeIndex:
             best = next(m for m in matches if m.id == picked)
             if p < self.gate.judge_from:
                 # A weak match: the judge narrowed it down, the caller has the last word (read back).
-                confirm = best if self._may_read_back(query, best) else None
-                answerable, reason = False, f"{reason} for a weak match (p={p:.2f}); read back"
+                answerable, confirm, reason = False, best, f"{reason} for a weak match (p={p:.2f}); read back"
         return SearchResult(matches, answerable, best if answerable else None, reason, confirm)
 
     def _may_read_back(self, query: str, entry: Match) -> bool:

@@ -28,6 +28,9 @@ from frontdesk.text import clean
 log = logging.getLogger(__name__)
 
 MAX_Q, MAX_A = 1000, 4000
+#: A learned entry's question matching an older entry this strongly (cosine to its question + answer,
+#: as the search ranks) may contradict it: shown as a possible conflict. A heuristic, for a person to check.
+CONFLICT_SIM = 0.70
 SERVED = "active"
 _ENTRIES = table_of(KnowledgeEntry)
 _INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
@@ -92,6 +95,32 @@ class KnowledgeBase:
                 )
             ).all()
         return simple.search(clean(query, MAX_Q), [(r.id, r.question, r.answer) for r in rows], k=k)
+
+    def possible_conflicts(self, entries: list[KnowledgeEntry]) -> dict[int, tuple[int, str]]:
+        """Learned entries that may contradict an older entry: `{learned id: (other id, other question)}`.
+
+        A supervisor's answer to a question that matched an entry strongly (a caller declined that entry's
+        read-back, or the question's cosine to it is >= `CONFLICT_SIM`) is shown for a person to reconcile.
+        One embedding per learned entry on the page (cached per process).
+        """
+        learned = [e for e in entries if e.source == "learned" and e.status == SERVED]
+        if not learned or not self._semantic_ok():
+            return {}
+        index = self.index.refresh()
+        with self.db.read() as s:
+            declined = dict(s.execute(select(NearMiss.question, NearMiss.entry_id)
+                                      .where(NearMiss.question.in_([e.question for e in learned]))).all())
+            questions = dict(s.execute(select(KnowledgeEntry.id, KnowledgeEntry.question)
+                                       .where(KnowledgeEntry.id.in_(list(declined.values())))).all())
+        out = {}
+        for e in learned:
+            if e.question in declined and declined[e.question] in questions:  # a caller declined its read-back
+                out[e.id] = (declined[e.question], questions[declined[e.question]])
+                continue
+            other = index.closest_other(e.id, e.question)
+            if other is not None and other.score >= CONFLICT_SIM and other.id < e.id:
+                out[e.id] = (other.id, other.question)
+        return out
 
     def prepare_question(self, question: str) -> None:
         """Embed a new question before the escalation transaction, so grouping inside it is cheap."""
