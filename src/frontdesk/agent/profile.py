@@ -10,10 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from frontdesk.business_hours import DAYS, summary
 from frontdesk.db import Database
 from frontdesk.knowledge.text import content_words, stem, words
 from frontdesk.models import BusinessProfile
 from frontdesk.settings import Settings
+
+
+def _clock(hhmm: str) -> str:
+    """"09:00" -> "9am", "17:30" -> "5:30pm", "24:00" -> "midnight"."""
+    hours, minutes = (int(x) for x in hhmm.split(":"))
+    if hours % 24 == 0 and minutes == 0:
+        return "midnight"
+    suffix = "am" if hours % 24 < 12 else "pm"
+    return f"{(hours % 12) or 12}{f':{minutes:02d}' if minutes else ''}{suffix}"
+
 
 _DAYS = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays", "sundays", "weekend", "weekends", "weekday", "weekdays"])
 _HOURS_CUE = frozenset({"open", "opening", "opened", "close", "closing", "closed", "hours", "hour"})
@@ -89,13 +100,26 @@ class ProfileView:
         services = self._services_for({stem(w) for w in content})
         if services:
             return self._say_services(services, raw)
-        if self.hours and (raw & _HOURS_CUE or "what time" in question.casefold()) and content <= _HOURS_OK:
-            return f"Our hours are: {self.hours}."
+        hours = self.hours or summary(self)
+        if hours and (raw & _HOURS_CUE or "what time" in question.casefold()) and content <= _HOURS_OK:
+            return self._say_hours(raw, hours)
         if self.address and raw & _ADDRESS_CUE and content <= _PLACE:
             return f"We're at {self.address}."
         if self.phone and raw & {"phone", "number"} and content <= _PHONE_OK:
             return f"Our phone number is {self.phone}."
         return None
+
+    def _say_hours(self, raw: set[str], hours: str) -> str:
+        """One asked day from the structured hours when the owner set them ("On Sundays we're closed."),
+        else the hours as written on the profile."""
+        days = {d for d in DAYS if d in raw or d + "s" in raw}
+        if len(days) == 1 and self.opening_hours:
+            day = days.pop()
+            span = self.opening_hours.get(day)
+            if not isinstance(span, dict):
+                return f"We're closed on {day.capitalize()}s. Our hours are: {hours}."
+            return f"On {day.capitalize()}s we're open from {_clock(span['open'])} to {_clock(span['close'])}."
+        return f"Our hours are: {hours}."
 
     def _services_for(self, asked: set[str]) -> list[dict[str, Any]]:
         """Services the question is about: it names the service and says nothing else ("how much is a
