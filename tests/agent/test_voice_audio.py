@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs the local-voice extra and espeak-ng (`make install-dev` installs both)",
 )
 
-CALLER_VOICE = ("en-us+f3", "150")  # espeak-ng voice and words per minute
+CALLER_VOICE = ("en-us+m3", "140")  # espeak-ng voice and words per minute
 
 
 def espeak(text: str, path: Path) -> tuple[np.ndarray, int]:
@@ -111,12 +111,10 @@ def test_spoken_questions_answered_from_the_kb_and_by_the_supervisor_in_the_call
         try:
             assert await call.wait_quiet(0.7, timeout=60)  # the greeting
             mark = call.speaker.timeline().size / call.speaker.rate
-            await call.speak(*known)
-            assert await call.wait_quiet(0.7, timeout=60)
+            await call.say_and_wait(*known)
             kb_reply = agent_audio_since(call, mark)
             mark = call.speaker.timeline().size / call.speaker.rate
-            await call.speak(*unknown)
-            assert await call.wait_quiet(0.7, timeout=60)
+            await call.say_and_wait(*unknown)
             request_id = call.call.state.turn_help_request_id if call.call else None
             assert request_id is not None, [line.text for line in call.lines]
             response = await asyncio.to_thread(
@@ -162,8 +160,7 @@ def test_caller_talking_over_the_receptionist_stops_its_speech(voice_salon: Any,
             reply = call.speaker.segments[segments]
             # LiveKit ignores the caller for the first 3 s of each reply (echo-cancellation warm-up).
             await asyncio.sleep(3.3)
-            await call.speak(*barge)
-            assert await call.wait_quiet(0.7, timeout=60)
+            await call.say_and_wait(*barge)
             return {"reply": reply, "lines": [(line.role, line.text, line.interrupted) for line in call.lines]}
         finally:
             await call.close()
@@ -195,7 +192,7 @@ def test_silence_and_noise_open_nothing(voice_salon: Any, models: Any) -> None:
             assert await call.wait_quiet(0.7, timeout=60)
             await call.speak(silence, 16000)
             await call.speak(noise, 16000)
-            await asyncio.sleep(1.5)
+            await asyncio.sleep(3.0)  # a loaded machine's VAD may run behind real time
             assert await call.wait_quiet(1.0, timeout=60)
             return [(line.role, line.text) for line in call.lines]
         finally:
@@ -218,7 +215,7 @@ def test_call_command_runs_a_voice_call_from_wav_files(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT", "OPENAI", "DEEPGRAM"))}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path}/x.db", VOICE_STACK="local")
     subprocess.run([frontdesk, "seed-demo"], env=env, cwd=tmp_path, check=True, capture_output=True, timeout=120)
-    espeak("Where are you located?", tmp_path / "q.wav")
+    espeak("How much is a men's haircut?", tmp_path / "q.wav")
     out = tmp_path / "out.wav"
     proc = subprocess.run([frontdesk, "call", "--audio-in", str(tmp_path / "q.wav"), "--audio-out", str(out),
                            "--hold", "0"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
@@ -226,8 +223,8 @@ def test_call_command_runs_a_voice_call_from_wav_files(tmp_path: Path) -> None:
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("agent: Thanks for calling"), lines
     shown = "\n".join(lines)
-    assert any(line.startswith("caller: ") and "located" in line for line in lines), shown
-    assert any(line.startswith("agent: ") and "Valencia" in line for line in lines), shown
+    assert any(line.startswith("caller: ") and "haircut" in line for line in lines), shown
+    assert any(line.startswith("agent: ") and "$40" in line for line in lines), shown
     pcm, rate = read_wav(out)
     assert rate == 22050 and pcm.size > rate * 5 and np.abs(pcm).max() > 1000
 

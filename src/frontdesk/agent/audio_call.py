@@ -108,6 +108,16 @@ class AudioCall:
             await asyncio.sleep(0.05)
         return False
 
+    async def say_and_wait(self, pcm: np.ndarray, rate: int, timeout: float = 30.0) -> float:
+        """Say a clip, wait until it is transcribed as a caller line (on a loaded machine the VAD may
+        run behind real time, so quiet alone is not enough) and the receptionist has finished
+        answering; returns the end of the clip (wall time). A clip heard as nothing times out quietly."""
+        before = sum(1 for line in self.lines if line.role == "caller")
+        end = await self.speak(pcm, rate)
+        await self.wait_for(lambda: sum(1 for line in self.lines if line.role == "caller") > before, timeout)
+        await self.wait_quiet(settle=0.7, timeout=60)
+        return end
+
     async def wait_for(self, check: Callable[[], bool], timeout: float = 30.0) -> bool:
         """Poll `check` on the call's loop; False on timeout."""
         end = time.monotonic() + timeout
@@ -172,10 +182,9 @@ async def call_with_files(services: Services, plugins: VoicePlugins, files: list
     call = AudioCall(services, plugins, phone=phone, name=name, on_line=on_line)
     await call.start()
     try:
+        await call.wait_quiet(settle=0.7)  # the greeting, then a breath
         for pcm, rate in clips:
-            await call.wait_quiet(settle=0.7)  # the greeting or the last answer, then a breath
-            await call.speak(pcm, rate)
-        await call.wait_quiet(settle=0.7)
+            await call.say_and_wait(pcm, rate)
         await asyncio.sleep(hold)
         await call.wait_quiet(settle=0.3)  # an in-call answer that began during the hold is heard out
     finally:
