@@ -136,6 +136,15 @@ class Settings(BaseSettings):
         description="Supervisor alert text.",
     )
 
+    # Presence (availability) and phone numbers
+    presence_timeout_seconds: int = Field(
+        90, ge=5, description="An `online` supervisor without a dashboard heartbeat for this long counts as offline."
+    )
+    phone_region: str = Field(
+        "US", min_length=2, max_length=2,
+        description="Country (ISO 3166 code) of phone numbers written without a +country code.",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.env == "production" and (self.secret_key in _PLACEHOLDERS or len(self.secret_key) < 32):
