@@ -58,7 +58,7 @@ def test_events_stream_unbuffered_through_nginx(tmp_path: Path) -> None:
             call = httpx.post(front + "/api/v1/calls", json={"caller_phone": "+15550001111"}, timeout=30).json()
             asked = time.monotonic()
             reply = httpx.post(f"{front}/api/v1/calls/{call['id']}/messages", timeout=30,
-                               json={"text": "Do you sell gift cards for the spa day on the moon?"}).json()
+                               json={"text": "do you do eyebrow waxing, for booking sse-1?"}).json()
             assert reply["help_request_id"]
             reader.join(10)
             updates = [t for t, line in got if line.startswith("event: update")]
