@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     smtp_password: str = Field("", description="SMTP password.")
     smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_from: str = Field("frontdesk@localhost", description="Sender address of email alerts.")
+    # Answer from anywhere: supervisors reply to alerts by SMS (Twilio webhook) or email (inbound webhook)
+    inbound_email_secret: str = Field(
+        "", description="Password (HTTP Basic auth) of the inbound-email webhook; empty turns email replies off."
+    )
     outbox_max_attempts: int = Field(6, ge=1, description="Delivery attempts before a follow-up is dead-lettered.")
     outbox_backoff_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles each attempt.")
     outbox_lease_seconds: float = Field(

@@ -83,6 +83,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(api_calls.bp)
     csrf.exempt(api_calls.bp)
     app.register_blueprint(call_page.bp)
+    # Answers from anywhere: Twilio's SMS webhook and the inbound-email webhook (signed, not cookie-based).
+    from frontdesk.web import webhooks
+
+    app.register_blueprint(webhooks.bp)
+    csrf.exempt(webhooks.bp)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
