@@ -108,13 +108,15 @@ def test_console_fallback_logs_masked_number(make_services, caplog) -> None:  # 
     outbox: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda record: outbox.append(record.getMessage())  # type: ignore[method-assign]
-    logging.getLogger("frontdesk.console_outbox").addHandler(handler)
+    from frontdesk.notifications.console_outbox import outbox_logger
+
+    outbox_logger().addHandler(handler)
     try:
         with caplog.at_level(logging.DEBUG):
             rid = ask_and_answer(svc, call)
             svc.dispatcher.run_once()
     finally:
-        logging.getLogger("frontdesk.console_outbox").removeHandler(handler)
+        outbox_logger().removeHandler(handler)
     row = caller_row(svc, rid)
     assert (row.channel, row.status) == ("console", "sent")
     assert "console follow-up" in caplog.text and "4567" in caplog.text
