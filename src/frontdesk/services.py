@@ -16,6 +16,7 @@ from frontdesk.knowledge.judge import OpenAIJudge
 from frontdesk.knowledge.store import KnowledgeBase
 from frontdesk.lifecycle import HelpDesk
 from frontdesk.notifications import Dispatcher, send_reminders
+from frontdesk.outage import engine_options
 from frontdesk.settings import Settings
 from frontdesk.signals import Signals
 from frontdesk.workers import PeriodicWorker
@@ -70,9 +71,8 @@ class Services:
             self.settings.sweep_interval_seconds,
         )
         self.workers.extend([sweeper, dispatcher, reminder])
-        ended = self.calls.end_orphans()
-        if ended:
-            log.info("ended %d text call(s) whose hub is gone", ended)
+        # Text calls whose hub died are not ended here: the caller's next request to any process
+        # picks them up, and the hubs' heartbeat ends those nobody comes back to (`abandoned`).
         if self.settings.calls_api_enabled:
             self.call_hub().warm_up()
         for worker in self.workers:
@@ -95,7 +95,7 @@ class Services:
 def build_services(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
     """Connect the database and build the services; no threads are started."""
     clock = clock or SystemClock()
-    db = db or Database(settings.database_url)
+    db = db or Database(settings.database_url, **engine_options(settings))
     signals = Signals()
     set_default_backend(settings.embedding_backend)
     judge = None

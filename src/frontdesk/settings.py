@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     )
     max_message_chars: int = Field(2000, ge=100, description="Caller text longer than this is truncated.")
 
+    # Database outages (loadproof): bounded waits, so a database restart gives quick 503s, never a hang
+    db_connect_timeout_seconds: float = Field(
+        5.0, gt=0, description="PostgreSQL connect timeout; a request waits at most twice this for a pooled connection."
+    )
+    db_statement_timeout_seconds: float = Field(
+        30.0, ge=0, description="PostgreSQL statement timeout (0 = none); a stuck query ends as a 503."
+    )
+
     # LiveKit / providers
     livekit_url: str = Field("", description="LiveKit server URL (wss://...). Empty: voice calls off.")
     livekit_api_key: str = Field("", description="LiveKit API key.")
@@ -129,6 +137,15 @@ class Settings(BaseSettings):
     msg_supervisor_alert: str = Field(
         "Hey, I need help answering: {question} (caller {caller}). {link}",
         description="Supervisor alert text.",
+    )
+
+    # Presence (availability) and phone numbers
+    presence_timeout_seconds: int = Field(
+        90, ge=5, description="An `online` supervisor without a dashboard heartbeat for this long counts as offline."
+    )
+    phone_region: str = Field(
+        "US", min_length=2, max_length=2,
+        description="Country (ISO 3166 code) of phone numbers written without a +country code.",
     )
 
     # Security (hostile input, headers, outbox privacy)

@@ -10,13 +10,13 @@ from flask import Flask, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
+from frontdesk import outage
 from frontdesk.services import Services, build_services
 from frontdesk.settings import Settings
 from frontdesk.web import errors, headers
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
-
 
 
 class BoundedInt(IntegerConverter):
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.extensions["frontdesk"] = services
     errors.register(app)
+    outage.register(app)  # database unreachable -> 503 + Retry-After, never a 500
     csrf.init_app(app)
     _register_blueprints(app)
     _register_template_helpers(app, services)
@@ -83,6 +84,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(api_calls.bp)
     csrf.exempt(api_calls.bp)
     app.register_blueprint(call_page.bp)
+    # Presence: availability API (bearer), the nav's status control, heartbeat and account page.
+    from frontdesk.web import presence as web_presence
+
+    csrf.exempt(web_presence.api)
+    app.register_blueprint(web_presence.api)
+    app.register_blueprint(web_presence.pages)
     # Answers from anywhere: Twilio's SMS webhook and the inbound-email webhook (signed, not cookie-based).
     from frontdesk.web import webhooks
 
@@ -123,8 +130,11 @@ def _register_template_helpers(app: Flask, services: Services) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         # Callables, so fragments that never show them cost no query.
+        from frontdesk.web.presence import my_availability, online_names
+
         return {"current_supervisor": current_supervisor, "pending_count": pending_count,
-                "business_name": lambda: filters.business_name(services)}
+                "business_name": lambda: filters.business_name(services),
+                "my_availability": my_availability, "online_names": online_names}
 
 
 def services_of(app: Flask) -> Services:

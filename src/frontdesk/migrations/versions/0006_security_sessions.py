@@ -1,14 +1,14 @@
 """server-side sessions and revocable tokens (api_tokens.kind), and shared rate-limit windows
 
 Revision ID: security_1
-Revises: anywhere_1
+Revises: calls_1
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 revision = "security_1"
-down_revision = "anywhere_1"
+down_revision = "calls_1"
 branch_labels = None
 depends_on = None
 
