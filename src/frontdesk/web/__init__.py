@@ -95,6 +95,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
+    from frontdesk.web import pwa  # manifest, service worker, offline page (installable web app)
+
+    app.register_blueprint(pwa.bp)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -16,6 +16,7 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
             "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'")
 # JSON, text and event streams are never rendered as documents: they may load nothing at all.
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+DATA_TYPES = {"application/json", "text/plain", "text/event-stream", "application/problem+json"}
 HSTS = "max-age=63072000; includeSubDomains"
 COMMON = {
     "X-Content-Type-Options": "nosniff",
@@ -34,12 +35,17 @@ def install(app: Flask, settings: Settings) -> None:
     def _security_headers(response: Response) -> Response:
         for name, value in COMMON.items():
             response.headers.setdefault(name, value)
-        html = (response.mimetype or "").startswith("text/html")
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP if html else DATA_CSP)
+        mimetype = response.mimetype or ""
+        data = mimetype in DATA_TYPES
+        # Scripts get the page policy too: a service worker runs under its script's policy.
+        response.headers.setdefault("Content-Security-Policy", DATA_CSP if data else PAGE_CSP)
         # Pages and API answers carry caller questions and phones: no copy in a browser or proxy cache.
-        # Static files (CSS, JS, icons) hold no caller data and may be cached.
-        if request.endpoint != "static":
+        # Static files (CSS, JS, icons) hold no caller data and may be cached; other non-pages (a service
+        # worker, the web manifest) may choose their own caching.
+        if mimetype == "text/html" or data:
             response.headers["Cache-Control"] = "no-store"
+        elif request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
         if production:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
