@@ -1,14 +1,14 @@
 """kb_near_misses: questions a knowledge entry was read back for and the caller said it is not theirs
 
 Revision ID: conversation_1
-Revises: calls_1
+Revises: security_1
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "conversation_1"
-down_revision = "calls_1"
+down_revision = "security_1"
 branch_labels = None
 depends_on = None
 
