@@ -1,14 +1,14 @@
 """live handoff: transfers, and the supervisor holding a call
 
 Revision ID: calls_2
-Revises: calls_1
+Revises: conversation_1
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "calls_2"
-down_revision = "calls_1"
+down_revision = "conversation_1"
 branch_labels = None
 depends_on = None
 
