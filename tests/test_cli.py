@@ -92,3 +92,27 @@ def test_bad_configuration_is_one_line(tmp_path: Path) -> None:
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path}/x.db", ENV="production", SECRET_KEY="")
     r = subprocess.run([sys.executable, "-m", "frontdesk.cli", "init-db"], env=env, capture_output=True, text=True)
     assert r.returncode == 2 and "SECRET_KEY" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_setup_demo_prints_the_login_line_every_time_without_resetting(run) -> None:  # type: ignore[no-untyped-def]
+    first = run("setup-demo", "--port", "5101")
+    assert first.exit_code == 0 and "Log in at http://127.0.0.1:5101/login as demo@example.com / frontdesk-demo" in first.output
+    second = run("setup-demo", "--port", "5101")
+    assert second.exit_code == 0 and "0 knowledge entries added" in second.output
+    assert "Log in at http://127.0.0.1:5101/login as demo@example.com / frontdesk-demo" in second.output
+    assert run("reset-password", "demo@example.com", "--password", "a-new-password-1").exit_code == 0
+    third = run("setup-demo", "--host", "0.0.0.0", "--port", "5101")
+    assert "Log in at http://127.0.0.1:5101/login as demo@example.com (its password was changed" in third.output
+
+
+def test_serve_derives_public_base_url_from_its_address(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from frontdesk.server import served_url, with_served_base_url
+    from frontdesk.settings import Settings
+
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    derived = with_served_base_url(Settings(_env_file=None), "127.0.0.1", 5101)  # type: ignore[call-arg]
+    assert derived.public_base_url == "http://127.0.0.1:5101"
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://desk.example.com")
+    kept = with_served_base_url(Settings(_env_file=None), "127.0.0.1", 5101)  # type: ignore[call-arg]
+    assert kept.public_base_url == "https://desk.example.com"
+    assert served_url("::1", 80) == "http://[::1]:80" and served_url("0.0.0.0", 8) == "http://127.0.0.1:8"
