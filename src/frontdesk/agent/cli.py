@@ -25,12 +25,30 @@ def agent(mode: str) -> None:
     missing = missing_setting(settings)
     if missing:
         raise CliError(f"{missing} is not set; the voice worker needs LiveKit, Deepgram and OpenAI keys")
+    extra = missing_voice_extra()
+    if extra:
+        raise CliError(extra)
     setup_logging(settings)
     from livekit.agents import cli as lk_cli
 
     server = build_server(settings)
     sys.argv = [sys.argv[0], mode]  # the LiveKit CLI reads its own argv
     lk_cli.run_app(server)
+
+
+def missing_voice_extra() -> str | None:
+    """What to install when the voice worker's speech plugins are absent (they are the `voice` extra), or None."""
+    import importlib.util
+
+    for module in ("livekit.plugins.deepgram", "livekit.plugins.silero"):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            return (f"{module} is not installed; the voice worker needs the `voice` extra: "
+                    "run `make install-voice` (or pip install -e '.[voice]')")
+    return None
 
 
 @click.command("token")
