@@ -128,3 +128,18 @@ def test_voice_worker_names_the_extra_to_install(monkeypatch) -> None:  # type: 
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "livekit.plugins.deepgram" else real(name, *a))
     assert "make install-voice" in (missing_voice_extra() or "")
+
+
+def test_terminal_call_is_quiet_and_says_one_moment(tmp_path: Path) -> None:
+    """`frontdesk call`: no INFO log lines in the conversation, and a notice while the first reply is made."""
+    env = {k: v for k, v in os.environ.items() if k != "LOG_LEVEL"}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/call.db", SECRET_KEY="cli-test-" + "x" * 40)
+    cmd = [sys.executable, "-m", "frontdesk.cli"]
+    subprocess.run([*cmd, "seed-demo"], env=env, capture_output=True, text=True, check=True, cwd=tmp_path)
+    r = subprocess.run([*cmd, "call", "--phone", "+15550001111"], env=env, input="Do you sell gift cards?\n",
+                       capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    both = r.stdout + r.stderr
+    assert " INFO " not in both and "Traceback" not in both
+    assert "(calling… one moment)" in r.stderr
+    assert "gift cards are available" in r.stdout and "(call ended)" in r.stdout

@@ -205,10 +205,11 @@ def kb_import(file: Path) -> None:
         raise CliError(f"cannot read {file}: {exc}") from None
     svc = services()
     try:
-        count = svc.knowledge.import_json(text, by="cli")
+        count, skipped = svc.knowledge.import_entries(text, by="cli")
     except LifecycleError as exc:
         raise CliError(f"{file}: {exc}") from None
-    click.echo(f"imported {count} knowledge entries")
+    note = f" ({skipped} skipped: the knowledge base already has their question)" if skipped else ""
+    click.echo(f"imported {count} knowledge entries{note}")
 
 
 @kb.command("export")

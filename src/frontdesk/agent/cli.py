@@ -77,10 +77,13 @@ def token(room: str, identity: str, name: str, ttl: int, dispatch: bool) -> None
 @click.option("--name", default="", help="Your name.")
 def call(phone: str, name: str) -> None:
     """A text call with the receptionist in this terminal; type lines, Ctrl-D to hang up."""
-    from frontdesk.cli import CliError, services
+    from frontdesk.cli import CliError, load_settings, services
     from frontdesk.errors import LifecycleError
 
-    svc = services(migrate=True)
+    settings = load_settings()
+    svc = services(migrate=True, settings=settings)
+    _quiet_logs(settings)
+    click.echo("(calling… one moment)", err=True)
     hub = svc.call_hub()
     try:
         started = hub.start_call(phone, name)
@@ -93,7 +96,14 @@ def call(phone: str, name: str) -> None:
     try:
         for line in sys.stdin:
             if line.strip():
-                hub.send(started.id, line)
+                # A reply that takes a moment (the model's first answer) is announced, not silent.
+                notice = threading.Timer(THINKING_NOTICE_SECONDS,
+                                         lambda: click.echo("(one moment…)", err=True))
+                notice.start()
+                try:
+                    hub.send(started.id, line)
+                finally:
+                    notice.cancel()
                 printer.flush()
     except KeyboardInterrupt:
         pass
@@ -102,6 +112,19 @@ def call(phone: str, name: str) -> None:
         printer.stop()
         svc.stop()
     click.echo("(call ended)")
+
+
+THINKING_NOTICE_SECONDS = 0.7
+
+
+def _quiet_logs(settings: object) -> None:
+    """The terminal is the conversation: only warnings are logged into it, unless LOG_LEVEL was set."""
+    import logging
+
+    if "log_level" not in getattr(settings, "model_fields_set", set()):
+        logging.getLogger().setLevel(logging.WARNING)
+        for name in ("livekit", "livekit.agents", "frontdesk"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class _TranscriptPrinter:
