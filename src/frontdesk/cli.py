@@ -171,9 +171,13 @@ def dispatch(once: bool) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     while not stop.is_set():
-        send_reminders(svc.db, svc.clock, svc.settings, svc.signals)
-        if svc.dispatcher.drain() == 0:
-            stop.wait(svc.settings.dispatch_interval_seconds)
+        try:
+            send_reminders(svc.db, svc.clock, svc.settings, svc.signals)
+            if svc.dispatcher.drain() == 0:
+                stop.wait(svc.settings.dispatch_interval_seconds)
+        except Exception:  # e.g. the database restarting: keep going, as serve's dispatcher thread does
+            logging.getLogger("frontdesk.dispatch").exception("dispatch step failed; retrying")
+            stop.wait(max(1.0, svc.settings.dispatch_interval_seconds))
     svc.stop()
 
 

@@ -138,6 +138,13 @@ class Call(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     end_reason: Mapped[str | None] = mapped_column(String(40))
+    # Any `serve` process may serve a text call (calls_1): `version` counts changes to the stored
+    # conversation (a process's in-memory session is valid only at the version it built it from),
+    # `state` is the agent's per-call state (escalations, a pending read-back), `last_active_at`
+    # the caller's last message or poll, seen by every process.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    last_active_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class TranscriptLine(Base):

@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     )
     deepgram_api_key: str = Field("", description="Deepgram key for speech-to-text in voice calls.")
 
+    # Voice: the speech stack (local STT/TTS, `frontdesk call --audio-in`)
+    voice_stack: Literal["auto", "cloud", "local"] = Field(
+        "auto", description="Speech stack of voice calls: `cloud` (Deepgram + OpenAI TTS), `local` (Whisper + "
+        "Piper on this machine), `auto` (cloud when both keys are set, else local if installed).",
+    )
+    voice_model_dir: str = Field(
+        "", description="Where the joined local Whisper model is kept. Empty: `~/.cache/frontdesk`."
+    )
+
     # Notifications
     supervisor_webhook_url: str = Field("", description="POST signed JSON alerts here. Empty: off.")
     webhook_secret: str = Field("", description="HMAC-SHA256 key for webhook signatures.")

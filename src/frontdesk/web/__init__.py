@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
 # Dashboard pages get a strict content security policy: no inline script, nothing from other hosts.
-PAGE_BLUEPRINTS = {"auth", "pages", "kb", "presence"}
+PAGE_BLUEPRINTS = {"auth", "pages", "kb", "presence", "pwa"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 
@@ -101,6 +101,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
+    from frontdesk.web import pwa  # manifest, service worker, offline page (installable web app)
+
+    app.register_blueprint(pwa.bp)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
