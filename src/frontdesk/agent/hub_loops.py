@@ -106,6 +106,8 @@ class HubLoops:
                 await live.session.wait_for_idle()
                 await live.session.say(message.text)
                 await live.recorder.flush()
+                # Sent only now that it was said and recorded; if the caller hung up meanwhile, it is texted.
+                await run_db(self._db, self.services.calls.confirm_in_call, message)
             log.info("in-call %s delivered to call %s", message.kind, call_id)
         except Exception:
             log.exception("in-call delivery of follow-up %s failed", followup_id)

@@ -160,6 +160,8 @@ class VoiceCallHolder:
                     if message is not None:
                         await self.session.wait_for_idle()
                         await self.session.say(message.text)
+                        # Marked sent once said: a job killed or a caller gone mid-notice gets it texted.
+                        await asyncio.to_thread(calls.confirm_in_call, message)
             except asyncio.CancelledError:
                 raise
             except Exception:
