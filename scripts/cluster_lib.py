@@ -245,6 +245,22 @@ class Cluster:
         self._save()
         return self.state.procs[name].pid
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each live process has used so far (nginx: master only, its worker
+        is a child and counted when it exits, so nginx's figure is a lower bound)."""
+        out: dict[str, float] = {}
+        if self.state is None:
+            return out
+        tick = os.sysconf("SC_CLK_TCK")
+        for p in self.state.procs.values():
+            try:
+                with open(f"/proc/{p.pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                out[p.name] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
+            except (OSError, IndexError, ValueError):
+                continue
+        return out
+
     def status(self) -> list[tuple[str, int, int, bool]]:
         """(name, pid, port, alive) of every process."""
         if self.state is None:
