@@ -161,10 +161,15 @@ class Cluster:
         base = f"http://127.0.0.1:{proc.port}"
         try:
             wait_http(base + "/healthz", START_TIMEOUT, self._popen.get(name))
-            warm_up(base)
         except (RuntimeError, TimeoutError, OSError) as exc:
             tail = Path(proc.log).read_text(errors="replace")[-2000:] if proc.log else ""
             raise RuntimeError(f"{name} did not start: {exc}\n{tail}") from None
+        for _ in range(3):  # best effort: on a saturated machine the first turn may time out (503 busy)
+            try:
+                warm_up(base)
+                break
+            except OSError:
+                time.sleep(1.0)
 
     def _start_nginx(self, port: int) -> None:
         assert self.state is not None
