@@ -58,8 +58,18 @@ def _string(data: dict[str, Any], key: str, *, required: bool, limit: int) -> st
     return clean(value, limit)
 
 
+def _phone(data: dict[str, Any], *, required: bool) -> str:
+    """`caller_phone` checked as sent (the OpenAPI pattern), not after cleaning: what is accepted is documented."""
+    value = data.get("caller_phone")
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid", "'caller_phone' must be a string")
+    return value
+
+
 def _call_id(call_id: str) -> str:
-    if len(call_id) > MAX_ID_CHARS or not call_id.isalnum():
+    if len(call_id) > MAX_ID_CHARS or not (call_id.isascii() and call_id.isalnum()):
         raise ApiError(404, "not_found", "no such call")
     return call_id
 
@@ -76,7 +86,7 @@ def start_call() -> tuple[Response, int]:
     svc = _services()
     _check_new_call_rate(svc)
     data = json_body()
-    phone = _string(data, "caller_phone", required=True, limit=40)
+    phone = _phone(data, required=True)
     if not valid_phone(phone):
         raise ApiError(400, "invalid", "'caller_phone' must be a phone number, e.g. +14155550100")
     name = _string(data, "caller_name", required=False, limit=200)
@@ -84,7 +94,7 @@ def start_call() -> tuple[Response, int]:
     return jsonify({"id": started.id, "greeting": started.greeting}), 201
 
 
-@bp.post("/<call_id>/messages")
+@bp.post("/<call_id:call_id>/messages")
 def send_message(call_id: str) -> Response:
     """Say something as the caller: `{text}` -> `{reply, help_request_id}` (null unless escalated)."""
     call_id = _call_id(call_id)
@@ -97,7 +107,7 @@ def send_message(call_id: str) -> Response:
     return jsonify({"reply": turn.reply, "help_request_id": turn.help_request_id})
 
 
-@bp.get("/<call_id>")
+@bp.get("/<call_id:call_id>")
 def get_call(call_id: str) -> Response:
     """The call's status and transcript (`role` caller, agent or supervisor)."""
     call_id = _call_id(call_id)
@@ -111,7 +121,7 @@ def get_call(call_id: str) -> Response:
     return jsonify(call_dict(call, svc.calls.transcript(call_id)))
 
 
-@bp.post("/<call_id>/end")
+@bp.post("/<call_id:call_id>/end")
 def end_call(call_id: str) -> Response:
     """Hang up (idempotent), whichever process holds the call."""
     call_id = _call_id(call_id)
@@ -133,7 +143,7 @@ def voice_token() -> Response:
         raise ApiError(404, "voice_disabled", "voice calls are not configured on this server")
     _check_new_call_rate(svc)
     data = json_body()
-    phone = _string(data, "caller_phone", required=False, limit=40)
+    phone = _phone(data, required=False)
     if phone and not valid_phone(phone):
         raise ApiError(400, "invalid", "'caller_phone' must be a phone number")
     name = _string(data, "caller_name", required=False, limit=200)
