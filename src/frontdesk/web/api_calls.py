@@ -15,8 +15,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from frontdesk.calls import call_dict
 from frontdesk.errors import LifecycleError
+from frontdesk.phones import PhoneError, to_e164
 from frontdesk.services import Services
-from frontdesk.text import clean, valid_phone
+from frontdesk.text import clean
 from frontdesk.web.errors import ApiError
 from frontdesk.web.ratelimit import shared_limiter
 
@@ -58,20 +59,18 @@ def _string(data: dict[str, Any], key: str, *, required: bool, limit: int) -> st
     return clean(value, limit)
 
 
-def _phone(data: dict[str, Any], *, required: bool) -> str:
-    """`caller_phone` checked as sent (the OpenAPI pattern), not after cleaning: what is accepted is documented."""
-    value = data.get("caller_phone")
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise ApiError(400, "invalid", "'caller_phone' must be a string")
-    return value
-
-
 def _call_id(call_id: str) -> str:
     if len(call_id) > MAX_ID_CHARS or not (call_id.isascii() and call_id.isalnum()):
         raise ApiError(404, "not_found", "no such call")
     return call_id
+
+
+def _caller_phone(raw: str | None) -> str:
+    """The caller's number in E.164 (validated with `phonenumbers`); a 400 with a message fit for callers."""
+    try:
+        return to_e164(raw or "", _services().settings.phone_region)
+    except PhoneError as exc:
+        raise ApiError(400, "invalid", f"{exc} ('caller_phone')") from None
 
 
 @bp.before_request
@@ -86,9 +85,7 @@ def start_call() -> tuple[Response, int]:
     svc = _services()
     _check_new_call_rate(svc)
     data = json_body()
-    phone = _phone(data, required=True)
-    if not valid_phone(phone):
-        raise ApiError(400, "invalid", "'caller_phone' must be a phone number, e.g. +14155550100")
+    phone = _caller_phone(_string(data, "caller_phone", required=True, limit=40))
     name = _string(data, "caller_name", required=False, limit=200)
     started = _turn(lambda: svc.call_hub().start_call(phone, name))
     return jsonify({"id": started.id, "greeting": started.greeting}), 201
@@ -143,9 +140,8 @@ def voice_token() -> Response:
         raise ApiError(404, "voice_disabled", "voice calls are not configured on this server")
     _check_new_call_rate(svc)
     data = json_body()
-    phone = _phone(data, required=False)
-    if phone and not valid_phone(phone):
-        raise ApiError(400, "invalid", "'caller_phone' must be a phone number")
+    phone = _string(data, "caller_phone", required=False, limit=40)
+    phone = _caller_phone(phone) if phone else phone
     name = _string(data, "caller_name", required=False, limit=200)
     from frontdesk.agent.tokens import web_caller_token
 
