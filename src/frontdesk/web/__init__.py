@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(metrics.bp)
     from frontdesk.web import views_analytics
 
-    app.register_blueprint(views_analytics.bp)
+    views_analytics.register(app, csrf)  # the analytics page and /api/v1/analytics
     api_followups.register(app, csrf)
     # The receptionist's public text-call API (CSRF-exempt, no cookies) and the caller page.
     from frontdesk.web import api_calls, call_page
