@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from frontdesk.db import Database
 from frontdesk.errors import InvalidInput
-from frontdesk.models import Call, Event, Followup, HelpRequest, KnowledgeEntry
+from frontdesk.models import FOLLOWUP_STATUSES, Call, Event, Followup, HelpRequest, KnowledgeEntry
 from frontdesk.outbox import CALLER_KINDS
 from frontdesk.usage import KNOWLEDGE_USED, LOOKUP_ACTIONS, READ_BACK_ACTIONS
 
@@ -127,8 +127,7 @@ def build(db: Database, period: Period, now: datetime, embed: Embed | None = Non
         out["pending_now"] = s.scalar(select(func.count()).select_from(HelpRequest)
                                       .where(HelpRequest.status == "pending")) or 0
         out["top_unanswered"] = top_unanswered(s, period, embed)
-    transferred = out["transfers"].get("calls_transferred", 0)
-    out["deflected_calls"] = max(0, out["calls_with_question"] - out["escalated_calls"] - transferred)
+    out["deflected_calls"] = out["calls_with_question"] - out["escalated_calls"]
     out["deflection_rate"] = rate(out["deflected_calls"], out["calls_with_question"])
     out["escalation_rate"] = rate(out["escalated_calls"], out["calls_with_question"])
     return out
@@ -182,7 +181,7 @@ def _requests(s: Session, db: Database, p: Period) -> dict[str, Any]:
     waits: dict[str, list[float]] = defaultdict(list)
     seconds = _seconds_between(db, hr.created_at, hr.resolved_at)
     for day, secs in s.execute(select(day_r, seconds).where(_in(hr.resolved_at, p), hr.status == "resolved")):
-        waits[str(day)].append(max(0.0, float(secs)))
+        waits[str(day)].append(max(0.0, round(float(secs), 2)))  # julianday is exact to ~10 µs
     every = sorted(w for ws in waits.values() for w in ws)
     ended = sum(totals.values())
     by_day = []
@@ -230,7 +229,6 @@ def _events(s: Session, p: Period) -> dict[str, Any]:
     confirmed, declined = counts.get("read_back_confirmed", 0), counts.get("read_back_declined", 0)
     # Transfers (live handoff) are counted from their events whatever their kinds: `transfer_*`.
     transfers = _count_actions(s, p, and_(Event.action >= "transfer_", Event.action < "transfer`"))
-    transfers["calls_transferred"] = transfers.get("transfer_taken", 0) + transfers.get("transfer_completed", 0)
     return {
         "searches": {"answered": counts.get("lookup_answered", 0), "read_back": offered,
                      "unanswered": counts.get("lookup_unanswered", 0)},
@@ -254,7 +252,8 @@ def _followups(s: Session, p: Period) -> dict[str, Any]:
     out: dict[str, dict[str, Any]] = {}
     for channel, counts in sorted(by_channel.items()):
         done = sum(counts[k] for k in DELIVERED + UNDELIVERED)
-        out[channel] = {**counts, "delivery_rate": rate(sum(counts[k] for k in DELIVERED), done)}
+        out[channel] = {**{k: counts[k] for k in FOLLOWUP_STATUSES},
+                        "delivery_rate": rate(sum(counts[k] for k in DELIVERED), done)}
     delivered = sum(sum(c[k] for k in DELIVERED) for c in by_channel.values())
     finished = sum(sum(c[k] for k in DELIVERED + UNDELIVERED) for c in by_channel.values())
     return {"followup_delivery_rate": rate(delivered, finished), "followups_by_channel": out}

@@ -155,13 +155,11 @@ def score_sql(now: datetime, live: ColumnElement[Any], waiting: ColumnElement[An
     )
 
 
-def ordered_pending(
-    s: Any, now: datetime, limit: int, offset: int = 0, where: list[Any] | None = None
-) -> list[tuple[int, int]]:
-    """`(id, priority)` of one page of pending requests, highest priority first (ties: soonest deadline).
+def scored_pending(now: datetime, where: list[Any] | None = None) -> Any:
+    """SELECT `id, priority, expires_at` of every pending request (plus `where`), scored by `score_sql`.
 
-    One statement: the pending rows (index on status), their waiting-caller counts and the counts of
-    live calls among them, scored by `score_sql`.
+    The pending rows come from the status index; their waiting-caller counts and the counts of live
+    calls among them are two grouped subqueries.
     """
     w, hr = HelpRequestCaller, HelpRequest
     waiting = (
@@ -178,13 +176,20 @@ def ordered_pending(
         .subquery()
     )
     priority = score_sql(now, func.coalesce(live.c.n, 0), func.coalesce(waiting.c.n, 1)).label("priority")
-    stmt = (
-        select(hr.id, priority)
+    return (
+        select(hr.id, priority, hr.expires_at)
         .outerjoin(waiting, waiting.c.rid == hr.id)
         .outerjoin(live, live.c.rid == hr.id)
         .where(hr.status == PENDING, *(where or []))
-        .order_by(priority.desc(), hr.expires_at.asc(), hr.id.asc())
-        .limit(limit)
-        .offset(offset)
     )
+
+
+def ordered_pending(
+    s: Any, now: datetime, limit: int, offset: int = 0, where: list[Any] | None = None
+) -> list[tuple[int, int]]:
+    """`(id, priority)` of one page of pending requests, highest priority first (ties: soonest deadline)."""
+    scored = scored_pending(now, where).subquery()
+    stmt = (select(scored.c.id, scored.c.priority)
+            .order_by(scored.c.priority.desc(), scored.c.expires_at.asc(), scored.c.id.asc())
+            .limit(limit).offset(offset))
     return [(int(rid), int(p)) for rid, p in s.execute(stmt).all()]

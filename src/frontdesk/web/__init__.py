@@ -78,6 +78,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from frontdesk.web import api_followups, metrics
 
     app.register_blueprint(metrics.bp)
+    from frontdesk.web import metrics_queue
+
+    metrics_queue.install(app, services)  # queue bands, lags, searches, API latency histograms
     from frontdesk.web import views_analytics
 
     views_analytics.register(app, csrf)  # the analytics page and /api/v1/analytics

@@ -154,6 +154,7 @@
       .then(function () { if (!orderTimer) orderTimer = window.setTimeout(refreshOrder, ORDER_EVERY_MS); });
   }
 
+  function flush() {
     timer = null;
     var ids = Array.from(wanted);
     wanted.clear();
