@@ -208,9 +208,14 @@ class HelpDesk:
 
     # -- answering and closing ---------------------------------------------------------------
     def answer(
-        self, request_id: int, answer: str, *, by: str, add_to_kb: bool = True, kb_question: str | None = None
+        self, request_id: int, answer: str, *, by: str, add_to_kb: bool = True, kb_question: str | None = None,
+        within: Callable[[Session], None] | None = None,
     ) -> HelpRequest:
-        """Resolve a pending (or, late, an unresolved) request; raises Conflict if already resolved."""
+        """Resolve a pending (or, late, an unresolved) request; raises Conflict if already resolved.
+
+        `within(session)` runs inside the answer's transaction (an SMS reply stores its MessageSid there,
+        so a retried delivery can never answer twice); if it raises, nothing is answered.
+        """
         answer = clean(answer, MAX_ANSWER_CHARS)
         if not answer:
             raise InvalidInput("the answer is empty")
@@ -234,6 +239,8 @@ class HelpDesk:
                 learned_question = clean(kb_question or "", MAX_QUESTION_CHARS) or question
                 self.learner(s, Answered(request_id, question, answer), learned_question, by, now)
             outbox.enqueue_caller_followups(s, [request_id], outbox.CALLER_ANSWER, self.settings, now)
+            if within is not None:
+                within(s)
         self.signals.publish("help_request", id=request_id, action=outcome)
         self.signals.publish("followup")
         return HelpRequest(
@@ -241,8 +248,12 @@ class HelpDesk:
             resolved_at=now,
         )
 
-    def close(self, request_id: int, *, by: str, reason: str = "") -> HelpRequest:
-        """Close a pending request by hand (spam, duplicate, handled elsewhere); callers are told."""
+    def close(
+        self, request_id: int, *, by: str, reason: str = "", within: Callable[[Session], None] | None = None
+    ) -> HelpRequest:
+        """Close a pending request by hand (spam, duplicate, handled elsewhere); callers are told.
+
+        `within(session)` runs inside the transaction, as for `answer`."""
         now = self.clock.now()
         with self.db.write() as s:
             question = self._transition(s, request_id, PENDING, UNRESOLVED, now, "closed")
@@ -253,6 +264,8 @@ class HelpDesk:
                 action="closed", actor=by, reason=clean(reason, 500),
             )
             outbox.enqueue_caller_followups(s, [request_id], outbox.CALLER_CLOSED, self.settings, now)
+            if within is not None:
+                within(s)
         self.signals.publish("help_request", id=request_id, action="closed")
         self.signals.publish("followup")
         return HelpRequest(id=request_id, question=question, status=UNRESOLVED, outcome="closed", ended_at=now)

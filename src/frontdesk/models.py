@@ -286,3 +286,26 @@ class Followup(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InboundReply(Base):
+    """A supervisor's reply by SMS or email, kept once per provider message id (Twilio retries).
+
+    The row is written in the same transaction as the answer (or close) it caused, so a retried
+    delivery of the same message can never act twice; `reply` is what we answered, repeated on a retry.
+    """
+
+    __tablename__ = "inbound_replies"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id", name="uq_inbound_provider_id"),
+        Index("ix_inbound_sender_request", "sender", "help_request_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    provider_id: Mapped[str] = mapped_column(String(200))
+    sender: Mapped[str] = mapped_column(String(320))
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("supervisors.id", ondelete="SET NULL"))
+    help_request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(20))
+    reply: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(DateTime)

@@ -16,6 +16,7 @@ from frontdesk.knowledge.judge import OpenAIJudge
 from frontdesk.knowledge.store import KnowledgeBase
 from frontdesk.lifecycle import HelpDesk
 from frontdesk.notifications import Dispatcher, send_reminders
+from frontdesk.outage import engine_options
 from frontdesk.settings import Settings
 from frontdesk.signals import Signals
 from frontdesk.workers import PeriodicWorker
@@ -95,7 +96,7 @@ class Services:
 def build_services(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> Services:
     """Connect the database and build the services; no threads are started."""
     clock = clock or SystemClock()
-    db = db or Database(settings.database_url)
+    db = db or Database(settings.database_url, **engine_options(settings))
     signals = Signals()
     set_default_backend(settings.embedding_backend)
     judge = None

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     )
     max_message_chars: int = Field(2000, ge=100, description="Caller text longer than this is truncated.")
 
+    # Database outages (loadproof): bounded waits, so a database restart gives quick 503s, never a hang
+    db_connect_timeout_seconds: float = Field(
+        5.0, gt=0, description="PostgreSQL connect timeout; a request waits at most twice this for a pooled connection."
+    )
+    db_statement_timeout_seconds: float = Field(
+        30.0, ge=0, description="PostgreSQL statement timeout (0 = none); a stuck query ends as a 503."
+    )
+
     # LiveKit / providers
     livekit_url: str = Field("", description="LiveKit server URL (wss://...). Empty: voice calls off.")
     livekit_api_key: str = Field("", description="LiveKit API key.")
@@ -79,6 +87,10 @@ class Settings(BaseSettings):
     smtp_password: str = Field("", description="SMTP password.")
     smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_from: str = Field("frontdesk@localhost", description="Sender address of email alerts.")
+    # Answer from anywhere: supervisors reply to alerts by SMS (Twilio webhook) or email (inbound webhook)
+    inbound_email_secret: str = Field(
+        "", description="Password (HTTP Basic auth) of the inbound-email webhook; empty turns email replies off."
+    )
     outbox_max_attempts: int = Field(6, ge=1, description="Delivery attempts before a follow-up is dead-lettered.")
     outbox_backoff_seconds: float = Field(2.0, gt=0, description="First retry delay; doubles each attempt.")
     outbox_lease_seconds: float = Field(

@@ -81,7 +81,7 @@ def test_alert_emailed_with_stable_message_id(make_services, smtp) -> None:  # t
     [(sender, rcpts, data)] = smtp.mails
     assert "desk@example.com" in sender and "boss@example.com" in rcpts[0]
     mail = email.message_from_bytes(data)
-    assert mail["Subject"] == "Help needed: Can I bring my parrot?"
+    assert mail["Subject"] == f"Help needed [Q{rid}]: Can I bring my parrot?"
     assert mail["Message-ID"] == row.provider_id
     assert "Hey, I need help answering: Can I bring my parrot?" in mail.get_payload(decode=True).decode()
     assert "+15550005555" not in data.decode()

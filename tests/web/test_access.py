@@ -12,7 +12,8 @@ from tests.web.conftest import EMAIL, PASSWORD
 
 # The only routes meant for people who are not logged in supervisors.
 PUBLIC_ENDPOINTS = {"auth.login", "static", "healthz", "openapi.openapi", "auth_api.issue_token"}
-PUBLIC_PREFIXES = ("/call", "/api/v1/calls", "/metrics")
+# /webhooks: signed by the provider instead (tests/notifications/test_reply_*.py refuse unsigned ones).
+PUBLIC_PREFIXES = ("/call", "/api/v1/calls", "/metrics", "/webhooks")
 
 
 def _guarded_routes(app: Flask) -> list[tuple[str, str]]:

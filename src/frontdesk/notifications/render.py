@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from frontdesk import outbox
+from frontdesk.inbound.messages import alert_suffix
 from frontdesk.models import BusinessProfile, HelpRequest, HelpRequestCaller
 from frontdesk.notifications.channels import Message
 from frontdesk.settings import Settings
@@ -101,6 +102,19 @@ def obsolete_because(kind: str, request: HelpRequest) -> str:
     return ""
 
 
+def _with_reply_hint(claim: Claim, request_id: int, text: str, settings: Settings) -> str:
+    """Alerts a supervisor can answer by replying end with how (and the `Q<id>` tag); the hint is kept
+    whole even when the alert is cut to fit one SMS."""
+    if claim.kind not in (outbox.SUPERVISOR_ALERT, outbox.SUPERVISOR_REMINDER):
+        return text
+    if claim.channel == "email" and not settings.inbound_email_secret:
+        return text
+    if claim.channel not in ("sms", "email"):
+        return text
+    hint = alert_suffix(request_id)
+    return text[: SMS_MAX_CHARS - len(hint) - 1] + ("\n" if claim.channel == "sms" else "\n\n") + hint
+
+
 def _waiter_of(group: list[HelpRequestCaller], claim: Claim) -> HelpRequestCaller | None:
     for w in group:
         if claim.call_id is not None and w.call_id == claim.call_id:
@@ -116,6 +130,7 @@ def _message(
     obsolete: str = "",
 ) -> Message:
     did = delivery_id(claim.dedupe_key, claim.payload)
+    text = _with_reply_hint(claim, request.id, text, settings)
     if claim.channel == "sms":
         text = text[:SMS_MAX_CHARS]
     event = EVENTS.get(claim.kind, claim.kind)

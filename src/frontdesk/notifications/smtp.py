@@ -18,12 +18,15 @@ _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]+")
 
 def build_email(settings: Settings, message: Message) -> EmailMessage:
     """The alert as an email; its Message-ID is derived from the delivery id, so a retry repeats it."""
-    question = str(message.payload.get("help_request", {}).get("question", "")) or message.text
+    request = message.payload.get("help_request", {})
+    question = str(request.get("question", "")) or message.text
     prefix = "Reminder: " if message.kind == "supervisor_reminder" else ""
+    # "[Q12]" tells a reply by email which request it answers (inbound/parse.py).
+    tag = f" [Q{request['id']}]" if request.get("id") else ""
     email = EmailMessage()
     email["From"] = settings.smtp_from
     email["To"] = message.recipient
-    email["Subject"] = f"{prefix}Help needed: {' '.join(question.split())[:80]}"
+    email["Subject"] = f"{prefix}Help needed{tag}: {' '.join(question.split())[:80]}"
     email["Date"] = formatdate(usegmt=True)
     email["Message-ID"] = f"<{_SAFE_ID.sub('.', message.delivery_id)}@frontdesk>"
     email.set_content(message.text)

@@ -10,6 +10,7 @@ from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
+from frontdesk import outage
 from frontdesk.services import Services, build_services
 from frontdesk.settings import Settings
 from frontdesk.web import errors
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.extensions["frontdesk"] = services
     errors.register(app)
+    outage.register(app)  # database unreachable -> 503 + Retry-After, never a 500
     csrf.init_app(app)
     _register_blueprints(app)
     _register_template_helpers(app, services)
@@ -91,6 +93,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(api_calls.bp)
     csrf.exempt(api_calls.bp)
     app.register_blueprint(call_page.bp)
+    # Answers from anywhere: Twilio's SMS webhook and the inbound-email webhook (signed, not cookie-based).
+    from frontdesk.web import webhooks
+
+    app.register_blueprint(webhooks.bp)
+    csrf.exempt(webhooks.bp)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
