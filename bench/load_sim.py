@@ -30,6 +30,7 @@ UNKNOWN = ["do you do lash extensions", "do you do eyebrow waxing", "do you do n
            "do you sell gift cards for the spa day", "can I bring my dog to the appointment"]
 THANKS = ["thanks", "ok thank you", "great, thanks"]
 RETRY_STATUSES = {502, 503, 504}
+SORRY = "Sorry, I had a problem just now"
 TOLD_MARKERS = ("Good news", "couldn't reach my supervisor", "couldn't get you an answer")
 
 
@@ -42,7 +43,9 @@ class Stats:
     statuses: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     errors: list[tuple[float, str]] = field(default_factory=list)
     retries: list[tuple[float, str]] = field(default_factory=list)
+    retry_latency: list[float] = field(default_factory=list)  # how long a 502/503/504 took to come back
     requests: int = 0
+    apologies: int = 0  # turns answered "Sorry, I had a problem just now" (said again by the caller)
     live_calls: int = 0
     max_live_calls: int = 0
 
@@ -95,6 +98,7 @@ class Api:
             self.stats.statuses[route][r.status_code] += 1
             if r.status_code in RETRY_STATUSES:
                 self.stats.retries.append((time.time(), f"{route}: {r.status_code}"))
+                self.stats.retry_latency.append(dt)
                 await asyncio.sleep(min(2.0, float(r.headers.get("Retry-After") or 0.3 * attempt)))
                 continue
             self.stats.latency[route].append(dt)
@@ -143,8 +147,13 @@ async def _conversation(api: Api, world: World, call_id: str, i: int, rng: rando
     msgs = f"/api/v1/calls/{call_id}/messages"
     for text in turns[:cut]:
         await asyncio.sleep(rng.uniform(*opts.think))
-        r = await api.call("POST /calls/{id}/messages", "POST", msgs, (200, 409) if opts.faults else (200,),
-                           json={"text": text})
+        for _ in range(10):
+            r = await api.call("POST /calls/{id}/messages", "POST", msgs, (200, 409) if opts.faults else (200,),
+                               json={"text": text})
+            if r is None or r.status_code != 200 or not r.json()["reply"].startswith(SORRY):
+                break
+            api.stats.apologies += 1  # the agent could not work (its database was down): say it again
+            await asyncio.sleep(1.0)
         if r is None:
             return
         if r.status_code == 409:

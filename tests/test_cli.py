@@ -41,6 +41,9 @@ def test_happy_path(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def
     assert seeded.exit_code == 0 and "entries added" in seeded.output
     assert "0 knowledge entries added" in run("seed-demo").output  # idempotent
     assert run("create-supervisor", "boss@example.com", "--password", "long-enough-1").exit_code == 0
+    made = run("create-supervisor", "ana@example.com", "--password", "long-enough-1", "--phone", "(415) 555-0101",
+               "--name", "Ana")
+    assert made.exit_code == 0, made.output
     kb = tmp_path / "kb.json"
     kb.write_text(json.dumps([{"question": "Do you sell unicorn shampoo?", "answer": "Yes, $12."}]))
     assert "imported 1" in run("kb", "import", str(kb)).output
@@ -71,6 +74,8 @@ def test_supervisor_bad_input(run) -> None:  # type: ignore[no-untyped-def]
     _one_line_error(run("create-supervisor", "a@example.com", "--password", "short"), "at least 8")
     run("create-supervisor", "a@example.com", "--password", "long-enough-1")
     _one_line_error(run("create-supervisor", "A@example.com", "--password", "long-enough-2"), "already exists")
+    _one_line_error(run("create-supervisor", "b@example.com", "--password", "long-enough-1", "--phone", "555-0100"),
+                    "not a phone number")
     _one_line_error(run("reset-password", "nobody@example.com", "--password", "long-enough-3"), "no supervisor")
     assert run("reset-password", "a@example.com", "--password", "long-enough-3").exit_code == 0
 

@@ -16,6 +16,7 @@ from frontdesk.clock import Clock
 from frontdesk.db import Database
 from frontdesk.errors import InvalidInput
 from frontdesk.models import ApiToken, Supervisor
+from frontdesk.phones import PhoneError, to_e164
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 MIN_PASSWORD = 8
@@ -40,9 +41,13 @@ class Accounts:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db, self.clock = db, clock
 
-    def create(self, email: str, password: str, name: str = "") -> Supervisor:
-        """Create a supervisor; refuses a malformed email, a short password or a taken email."""
+    def create(self, email: str, password: str, name: str = "", phone: str = "", region: str = "US") -> Supervisor:
+        """Create a supervisor; refuses a malformed email or phone, a short password or a taken email.
+
+        `phone` (optional) is stored in E.164; alerts by SMS go to it (see outbox.py).
+        """
         email = (email or "").strip().lower()
+        phone = self.normalize_phone(phone, region)
         if not EMAIL.match(email):
             raise AccountError(f"not a valid email address: {email!r}")
         if len(password or "") < MIN_PASSWORD:
@@ -52,10 +57,47 @@ class Accounts:
             if s.scalar(select(Supervisor.id).where(Supervisor.email == email)) is not None:
                 raise AccountError(f"a supervisor with email {email} already exists")
             sup = Supervisor(email=email, name=name or email.split("@")[0], password_hash=_hasher.hash(password),
-                             created_at=now, is_active=True, is_available=True)
+                             phone=phone, created_at=now, is_active=True, is_available=True,
+                             availability="offline")
             s.add(sup)
             s.flush()
             record_event(s, now, entity="supervisor", entity_id=sup.id, action="created", actor="cli")
+            return sup
+
+    @staticmethod
+    def normalize_phone(phone: str | None, region: str = "US") -> str:
+        """"" for no phone, else the number in E.164; `AccountError` when it is not a phone number."""
+        if not (phone or "").strip():
+            return ""
+        try:
+            return to_e164(phone or "", region)
+        except PhoneError:
+            raise AccountError(f"not a phone number: {(phone or '')[:40]!r} (write it like +1 415 555 0100)") from None
+
+    def update_profile(self, supervisor_id: int, *, name: str | None = None, phone: str | None = None,
+                       region: str = "US", by: str = "") -> Supervisor:
+        """Change a supervisor's display name and/or phone (E.164, or "" to remove it); records an event."""
+        values: dict[str, str] = {}
+        if name is not None:
+            name = " ".join(name.split())[:200]
+            if not name:
+                raise AccountError("the name cannot be empty")
+            values["name"] = name
+        if phone is not None:
+            values["phone"] = self.normalize_phone(phone, region)
+        now = self.clock.now()
+        with self.db.write() as s:
+            sup = s.get(Supervisor, supervisor_id)
+            if sup is None:
+                raise AccountError(f"no supervisor {supervisor_id}")
+            changed = sorted(k for k, v in values.items() if getattr(sup, k) != v)
+            for key in changed:
+                setattr(sup, key, values[key])
+            if changed:
+                record_event(s, now, entity="supervisor", entity_id=sup.id, action="account_updated",
+                             actor=by or sup.email, fields=changed)
+            s.flush()
+            s.expunge(sup)
             return sup
 
     def set_password(self, email: str, password: str) -> None:

@@ -1,32 +1,29 @@
-"""Calls, their transcripts and heartbeats, and the pick-up of in-call follow-ups.
+"""Calls and their transcripts; `CallStore` also carries holders (`call_holders.py`) and in-call
+pick-up (`call_pickup.py`).
 
-Whoever holds a live call (the text-call hub inside `serve`, or a LiveKit job) records it here,
-beats `last_seen_at` so lifecycle knows the caller can still be told things in-call, and claims
+Whoever holds a live call (the text-call hub of any `serve` process, or a LiveKit job) records it
+here, beats `last_seen_at` so lifecycle knows the caller can still be told things in-call, and claims
 the `in_call` follow-ups of its calls with one conditional update, so an answer is said once.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from frontdesk import outbox
+from frontdesk.call_holders import CallHolders, hub_holder_id
+from frontdesk.call_pickup import InCallMessage, InCallPickup, render_in_call
 from frontdesk.clock import Clock
 from frontdesk.db import Database
 from frontdesk.errors import InvalidInput, NotFound
 from frontdesk.models import (
-    BusinessProfile,
     Call,
     Caller,
     Event,
-    Followup,
     HelpRequest,
     HelpRequestCaller,
     TranscriptLine,
@@ -40,31 +37,6 @@ LIVE, ENDED = "live", "ended"
 TRANSCRIPT_ROLES = ("caller", "agent", "supervisor")
 MAX_LINE_CHARS = 4000
 MAX_NAME_CHARS = 200
-
-
-def hub_holder_id() -> str:
-    """The holder id of this process's text-call hub: `hub:<hostname>:<pid>`."""
-    return f"hub:{socket.gethostname()}:{os.getpid()}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
-@dataclass(frozen=True)
-class InCallMessage:
-    """An `in_call` follow-up claimed for saying into its call."""
-
-    followup_id: int
-    call_id: str
-    kind: str
-    text: str
 
 
 def call_dict(call: Call, lines: list[TranscriptLine]) -> dict[str, Any]:
@@ -83,8 +55,11 @@ def call_dict(call: Call, lines: list[TranscriptLine]) -> dict[str, Any]:
     }
 
 
-class CallStore:
-    """Records calls and hands their in-call follow-ups to the process holding them."""
+__all__ = ["CallStore", "InCallMessage", "call_dict", "hub_holder_id", "render_in_call"]
+
+
+class CallStore(CallHolders, InCallPickup):
+    """Records calls, decides who holds them, and hands their in-call follow-ups to the holder."""
 
     def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
         self.db, self.clock, self.settings = db, clock, settings
@@ -101,7 +76,8 @@ class CallStore:
         with self.db.write() as s:
             caller_id = self._caller_id(s, phone, name, now) if phone else None
             call = Call(channel=channel, status=LIVE, caller_id=caller_id, caller_phone=phone,
-                        caller_name=name, room_name=room_name, holder=holder, started_at=now, last_seen_at=now)
+                        caller_name=name, room_name=room_name, holder=holder, started_at=now, last_seen_at=now,
+                        last_active_at=now, version=0)
             if call_id:
                 call.id = call_id
             s.add(call)
@@ -142,14 +118,22 @@ class CallStore:
         """Append one transcript line (bounded)."""
         self.add_lines(call_id, [(role, text, self.clock.now())])
 
-    def add_lines(self, call_id: str, lines: list[tuple[str, str, datetime]]) -> None:
-        """Append transcript lines `(role, text, at)` in one transaction (bounded texts)."""
+    def add_lines(self, call_id: str, lines: list[tuple[str, str, datetime]], bump: bool = False) -> None:
+        """Append transcript lines `(role, text, at)` in one transaction (bounded texts).
+
+        `bump`: the lines were not said by the call's agent session (a supervisor's line, the
+        caller's line while held, a line written by another process), so the call's version moves on
+        and whichever process serves its next turn rebuilds the session from the transcript.
+        """
         rows = [{"call_id": call_id, "role": role, "text": clean(text, MAX_LINE_CHARS), "at": at}
                 for role, text, at in lines]
         rows = [r for r in rows if r["text"]]
         if rows:
             with self.db.write() as s:
                 s.execute(insert(TranscriptLine), rows)
+                if bump:
+                    s.execute(update(Call).where(Call.id == call_id).values(version=Call.version + 1)
+                              .execution_options(synchronize_session=False))
 
     def end(self, call_id: str, reason: str = "hangup") -> bool:
         """Mark a live call ended; False if it already was.
@@ -176,38 +160,6 @@ class CallStore:
         if done:
             log.info("call %s ended (%s)", call_id, reason)
         return done
-
-    def beat(self, call_ids: list[str], holder: str) -> None:
-        """Refresh the heartbeat of the live calls `holder` serves."""
-        if not call_ids:
-            return
-        now = self.clock.now()
-        with self.db.write() as s:
-            s.execute(
-                update(Call).where(Call.id.in_(call_ids), Call.status == LIVE)
-                .values(last_seen_at=now, holder=holder).execution_options(synchronize_session=False)
-            )
-
-    def end_orphans(self, prefix: str = "hub:") -> int:
-        """End live calls whose holder (matching `prefix`) is gone: a dead pid on this host, or a stale beat."""
-        now = self.clock.now()
-        stale = now - timedelta(seconds=outbox.HEARTBEAT_GRACE_SECONDS)
-        host = socket.gethostname()
-        with self.db.read() as s:
-            rows = s.execute(
-                select(Call.id, Call.holder, Call.last_seen_at)
-                .where(Call.status == LIVE, Call.holder.like(prefix + "%"))
-            ).all()
-        gone = []
-        for call_id, holder, seen in rows:
-            parts = (holder or "").split(":")
-            same_host_dead = (len(parts) == 3 and parts[1] == host and parts[2].isdigit()
-                              and (int(parts[2]) == os.getpid() or not _pid_alive(int(parts[2]))))
-            if same_host_dead or seen < stale:
-                gone.append(call_id)
-        for call_id in gone:
-            self.end(call_id, "holder_gone")
-        return len(gone)
 
     # -- caller contact -------------------------------------------------------------------------
     def set_caller_phone(self, call_id: str, phone: str) -> str:
@@ -246,50 +198,3 @@ class CallStore:
                 .values(caller_name=name).execution_options(synchronize_session=False)
             )
         return name
-
-    # -- in-call follow-ups ---------------------------------------------------------------------
-    def queued_in_call(self, call_ids: list[str]) -> list[tuple[int, str]]:
-        """(id, call id) of queued `in_call` follow-ups for these calls (uses ix_followups_incall)."""
-        if not call_ids:
-            return []
-        with self.db.read() as s:
-            rows = s.execute(
-                select(Followup.id, Followup.call_id).where(
-                    Followup.channel == outbox.IN_CALL, Followup.status == "queued", Followup.call_id.in_(call_ids)
-                ).order_by(Followup.id)
-            ).all()
-        return [(r.id, r.call_id) for r in rows]
-
-    def claim_in_call(self, followup_id: int) -> InCallMessage | None:
-        """Mark one `in_call` row sent (only if still queued and in-call) and return what to say.
-
-        The conditional update makes the row said once, even with several holders or a
-        dispatcher switching it to the text channel at the same moment.
-        """
-        now = self.clock.now()
-        with self.db.write() as s:
-            won = s.execute(
-                update(Followup)
-                .where(Followup.id == followup_id, Followup.status == "queued", Followup.channel == outbox.IN_CALL)
-                .values(status="sent", sent_at=now, attempts=Followup.attempts + 1)
-                .execution_options(synchronize_session=False)
-            ).rowcount == 1  # type: ignore[attr-defined]
-            if not won:
-                return None
-            row = s.get_one(Followup, followup_id)
-            request = s.get(HelpRequest, row.help_request_id) if row.help_request_id else None
-            business = s.scalar(select(BusinessProfile.name).where(BusinessProfile.id == 1)) or "the salon"
-            name = s.scalar(select(Call.caller_name).where(Call.id == row.call_id)) or ""
-            text = render_in_call(row.kind, request, business, self.settings, name)
-            row.body = text
-            return InCallMessage(followup_id, row.call_id or "", row.kind, text)
-
-
-def render_in_call(kind: str, request: HelpRequest | None, business: str, settings: Settings,
-                   caller_name: str = "") -> str:
-    """What the agent says in the call for a caller follow-up (timeouts and closes use the MSG_* texts)."""
-    if request is None:
-        return "I have an update from my supervisor, but I couldn't find the details. We'll text you."
-    if kind == outbox.CALLER_ANSWER:
-        return f"Good news, I heard back from my supervisor: {request.answer or ''}".strip()
-    return outbox.render(kind, request, business, settings, caller_name=caller_name)

@@ -91,11 +91,12 @@ def seed_demo() -> None:
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
 @click.option("--name", default="", help="Display name.")
-def create_supervisor(email: str, password: str, name: str) -> None:
+@click.option("--phone", default="", help="Their own phone for SMS alerts (stored in E.164).")
+def create_supervisor(email: str, password: str, name: str, phone: str) -> None:
     """Create a supervisor account who can log in to the dashboard."""
     svc = services(migrate=True)
     try:
-        sup = svc.accounts.create(email, password, name)
+        sup = svc.accounts.create(email, password, name, phone=phone, region=svc.settings.phone_region)
     except LifecycleError as exc:
         raise CliError(str(exc)) from None
     click.echo(f"supervisor {sup.email} created")
@@ -143,9 +144,13 @@ def dispatch(once: bool) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     while not stop.is_set():
-        send_reminders(svc.db, svc.clock, svc.settings, svc.signals)
-        if svc.dispatcher.drain() == 0:
-            stop.wait(svc.settings.dispatch_interval_seconds)
+        try:
+            send_reminders(svc.db, svc.clock, svc.settings, svc.signals)
+            if svc.dispatcher.drain() == 0:
+                stop.wait(svc.settings.dispatch_interval_seconds)
+        except Exception:  # e.g. the database restarting: keep going, as serve's dispatcher thread does
+            logging.getLogger("frontdesk.dispatch").exception("dispatch step failed; retrying")
+            stop.wait(max(1.0, svc.settings.dispatch_interval_seconds))
     svc.stop()
 
 

@@ -35,6 +35,7 @@ KB_SOURCES = ("seed", "learned", "manual", "import")
 KB_STATUSES = ("active", "pending_review", "archived")
 FOLLOWUP_STATUSES = ("queued", "sent", "failed", "dead", "cancelled")
 CALL_ROLES = ("caller", "agent", "supervisor", "system")
+AVAILABILITY = ("online", "away", "offline")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -68,6 +69,10 @@ class BusinessProfile(Base):
     hours: Mapped[str] = mapped_column(Text, default="")
     services: Mapped[list[Any]] = mapped_column(default=list)  # [{"name", "price", "duration"}]
     about: Mapped[str] = mapped_column(Text, default="")
+    # Structured opening hours ({"monday": {"open": "09:00", "close": "19:00"}, ...}; a missing day is
+    # closed) in the IANA time zone `timezone`; see business_hours.py. `hours` stays the free text.
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
     updated_by: Mapped[str | None] = mapped_column(String(320))
 
@@ -76,6 +81,7 @@ class Supervisor(Base):
     """A human who answers help requests in the dashboard."""
 
     __tablename__ = "supervisors"
+    __table_args__ = (CheckConstraint(_in("availability", AVAILABILITY), name="ck_supervisor_availability"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
@@ -85,6 +91,9 @@ class Supervisor(Base):
     is_available: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Presence (presence.py): the chosen status; `online` counts only while `last_seen_at` is fresh.
+    availability: Mapped[str] = mapped_column(String(10), default="offline", server_default="offline")
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ApiToken(Base):
@@ -137,6 +146,13 @@ class Call(Base):
     # so a period's calls are read in one pass: asked something? needed a supervisor?
     questions: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     escalations: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Any `serve` process may serve a text call (calls_1): `version` counts changes to the stored
+    # conversation (a process's in-memory session is valid only at the version it built it from),
+    # `state` is the agent's per-call state (escalations, a pending read-back), `last_active_at`
+    # the caller's last message or poll, seen by every process.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    last_active_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class TranscriptLine(Base):

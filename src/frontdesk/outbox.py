@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from frontdesk.alert_routing import alert_routes, shared_routes
 from frontdesk.models import Call, Followup, HelpRequest, HelpRequestCaller, table_of
 from frontdesk.settings import Settings
 
@@ -51,36 +52,30 @@ def caller_text_channel(settings: Settings) -> str:
 
 
 def supervisor_channels(settings: Settings) -> list[tuple[str, str]]:
-    """(channel, recipient) pairs a supervisor alert goes to."""
-    channels = [("console", "log")]
-    if settings.supervisor_webhook_url:
-        channels.append(("webhook", settings.supervisor_webhook_url))
-    if settings.supervisor_phone and settings.twilio_configured:
-        channels.append(("sms", settings.supervisor_phone))
-    if settings.supervisor_email and settings.smtp_host:
-        channels.append(("email", settings.supervisor_email))
-    return channels
+    """(channel, recipient) pairs of every configured shared channel (the log always)."""
+    return [("console", "log")] + [(r.channel, r.recipient) for r in shared_routes(settings)]
 
 
 def enqueue_supervisor_alerts(
     session: Session, request_id: int, settings: Settings, now: datetime, kind: str = SUPERVISOR_ALERT
 ) -> None:
-    """One alert row per configured supervisor channel for a new (or still pending) request."""
+    """One alert row per recipient of a new (or still pending) request, routed by availability
+    (`alert_routing.py`: online supervisors' own channels first, everyone when nobody is online)."""
     rows: list[dict[str, Any]] = [
         {
             "help_request_id": request_id,
             "kind": kind,
-            "channel": channel,
-            "recipient": recipient,
+            "channel": route.channel,
+            "recipient": route.recipient,
             "status": "queued",
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
             "payload": {},
             "body": "",
-            "dedupe_key": f"{kind}:{request_id}:{channel}",
+            "dedupe_key": f"{kind}:{request_id}:{route.key}",
         }
-        for channel, recipient in supervisor_channels(settings)
+        for route in alert_routes(session, settings, now, kind)
     ]
     session.execute(_INSERT_FOLLOWUP, rows)
 

@@ -71,9 +71,8 @@ class Services:
             self.settings.sweep_interval_seconds,
         )
         self.workers.extend([sweeper, dispatcher, reminder])
-        ended = self.calls.end_orphans()
-        if ended:
-            log.info("ended %d text call(s) whose hub is gone", ended)
+        # Text calls whose hub died are not ended here: the caller's next request to any process
+        # picks them up, and the hubs' heartbeat ends those nobody comes back to (`abandoned`).
         if self.settings.calls_api_enabled:
             self.call_hub().warm_up()
         for worker in self.workers:

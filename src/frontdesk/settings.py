@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     )
     deepgram_api_key: str = Field("", description="Deepgram key for speech-to-text in voice calls.")
 
+    # Voice: the speech stack (local STT/TTS, `frontdesk call --audio-in`)
+    voice_stack: Literal["auto", "cloud", "local"] = Field(
+        "auto", description="Speech stack of voice calls: `cloud` (Deepgram + OpenAI TTS), `local` (Whisper + "
+        "Piper on this machine), `auto` (cloud when both keys are set, else local if installed).",
+    )
+    voice_model_dir: str = Field(
+        "", description="Where the joined local Whisper model is kept. Empty: `~/.cache/frontdesk`."
+    )
+
     # Notifications
     supervisor_webhook_url: str = Field("", description="POST signed JSON alerts here. Empty: off.")
     webhook_secret: str = Field("", description="HMAC-SHA256 key for webhook signatures.")
@@ -125,6 +134,15 @@ class Settings(BaseSettings):
     msg_supervisor_alert: str = Field(
         "Hey, I need help answering: {question} (caller {caller}). {link}",
         description="Supervisor alert text.",
+    )
+
+    # Presence (availability) and phone numbers
+    presence_timeout_seconds: int = Field(
+        90, ge=5, description="An `online` supervisor without a dashboard heartbeat for this long counts as offline."
+    )
+    phone_region: str = Field(
+        "US", min_length=2, max_length=2,
+        description="Country (ISO 3166 code) of phone numbers written without a +country code.",
     )
 
     @model_validator(mode="after")

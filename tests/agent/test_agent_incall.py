@@ -82,14 +82,14 @@ def test_a_row_is_claimed_once_even_with_two_holders(salon: Services) -> None:
     assert salon.calls.queued_in_call([call.id]) == []
 
 
-def test_hub_heartbeat_and_orphaned_calls_ended_on_start(salon: Services, clock: FakeClock) -> None:
+def test_abandoned_calls_are_those_of_a_gone_holder_left_idle(salon: Services, clock: FakeClock) -> None:
     ghost = salon.calls.start(channel="text", holder="hub:some-host:1", caller_phone="+15550007777")
     mine_dead = salon.calls.start(channel="text", holder=f"hub:{socket.gethostname()}:999999999")
     voice = salon.calls.start(channel="voice", holder="job:abc")
-    clock.advance(outbox.HEARTBEAT_GRACE_SECONDS + 1)
-    assert salon.calls.end_orphans() == 2
-    assert salon.calls.get(ghost.id).status == "ended" and salon.calls.get(mine_dead.id).status == "ended"
-    assert salon.calls.get(voice.id).status == "live"  # voice calls belong to their LiveKit job
+    assert salon.calls.abandoned() == []  # fresh: their callers may still come back to another process
+    clock.advance(salon.settings.call_idle_timeout_seconds + 1)
+    assert sorted(salon.calls.abandoned()) == sorted([ghost.id, mine_dead.id])  # voice calls: their LiveKit job's
+    assert salon.calls.orphaned(salon.calls.get(mine_dead.id)) and not salon.calls.orphaned(salon.calls.get(voice.id))
 
 
 def test_idle_text_call_is_hung_up_so_answers_go_by_text(salon: Services, hub, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]

@@ -83,7 +83,23 @@ def test_server_registers_our_agent_name_without_touching_plugins() -> None:
                         livekit_api_secret=SECRET, livekit_agent_name="salon-test")
     server = build_server(settings)
     assert server is not None
-    assert missing_setting(settings) == "DEEPGRAM_API_KEY"
+    assert missing_setting(settings.model_copy(update={"voice_stack": "cloud"})) == "DEEPGRAM_API_KEY"
+    # The local stack needs LiveKit only (the offline brain answers without an OpenAI key).
+    assert missing_setting(settings.model_copy(update={"voice_stack": "local"})) is None
+
+
+def test_voice_stack_defaults_to_cloud_with_keys_and_local_without() -> None:
+    from frontdesk.agent import local_speech
+    from frontdesk.agent.worker import voice_stack
+
+    base = Settings(_env_file=None, deepgram_api_key="", openai_api_key="")  # type: ignore[call-arg]
+    keyed = base.model_copy(update={"deepgram_api_key": "d", "openai_api_key": "o"})
+    assert voice_stack(keyed) == "cloud"
+    installed = local_speech.local_stack_installed()
+    assert voice_stack(base) == ("local" if installed else "cloud")
+    assert voice_stack(keyed.model_copy(update={"voice_stack": "local"})) == "local"
+    assert voice_stack(base.model_copy(update={"voice_stack": "cloud"})) == "cloud"
+    assert missing_setting(base.model_copy(update={"voice_stack": "cloud"}), livekit=False) == "DEEPGRAM_API_KEY"
 
 
 def test_agent_command_without_keys_exits_2_naming_the_variable(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -94,7 +110,8 @@ def test_agent_command_without_keys_exits_2_naming_the_variable(tmp_path) -> Non
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "LIVEKIT_URL" in lines[0]
-    env.update(LIVEKIT_URL="ws://127.0.0.1:1", LIVEKIT_API_KEY="k", LIVEKIT_API_SECRET=SECRET, DEEPGRAM_API_KEY="d")
+    env.update(LIVEKIT_URL="ws://127.0.0.1:1", LIVEKIT_API_KEY="k", LIVEKIT_API_SECRET=SECRET, DEEPGRAM_API_KEY="d",
+               VOICE_STACK="cloud")
     proc = subprocess.run([FRONTDESK, "agent", "start"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "OPENAI_API_KEY" in proc.stderr

@@ -55,11 +55,11 @@ def test_load_one_sqlite_process(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_load_postgres_processes_with_kill9(tmp_path: Path) -> None:
+def test_load_three_postgres_processes_with_kill9(tmp_path: Path) -> None:
     if not PG_URL:
         pytest.skip("TEST_DATABASE_URL is not set")
     faults = ["serve"] + (["pg"] if os.environ.get("FRONTDESK_TEST_PG_RESTART") == "1" else [])
-    report = run(Options(callers=30, processes=PG_PROCESSES, db="postgres", database_url=cluster_pg_url(),
+    report = run(Options(callers=30, processes=3, db="postgres", database_url=cluster_pg_url(),
                          request_timeout=6, ramp=3.0, think=(0.3, 1.5), seed=12, faults=faults, run_dir=str(tmp_path / "run"),
                          told_grace=15.0))
     _assert_clean(report)
@@ -67,7 +67,3 @@ def test_load_postgres_processes_with_kill9(tmp_path: Path) -> None:
     if "pg" in faults:
         assert any("PostgreSQL restarted" in line for line in report.faults)
 
-
-# Until any process can serve any call (issue 12, "calls"), a caller's next message must reach the
-# process that started the call.
-PG_PROCESSES = 1

@@ -174,6 +174,11 @@ def test_the_same_message_sid_twice_answers_once(sms) -> None:  # type: ignore[n
 
 def test_skip_and_close(sms) -> None:  # type: ignore[no-untyped-def]
     svc, client, _ = sms
+    from frontdesk.presence import set_availability
+
+    with svc.db.read() as s:  # Ana is online, so only her phone is alerted (availability routing)
+        ana_id = s.scalar(select(Supervisor.id).where(Supervisor.email == "ana@example.com"))
+    set_availability(svc.db, svc.clock.now(), ana_id, "online")
     rid = ask(svc, "Can I pay in bitcoin?")
     r = post(client, "skip")
     assert f"skipped Q{rid}" in r.get_data(as_text=True)

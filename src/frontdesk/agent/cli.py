@@ -16,15 +16,16 @@ import click
 @click.command("agent")
 @click.argument("mode", type=click.Choice(["dev", "start"]))
 def agent(mode: str) -> None:
-    """Run the LiveKit voice worker (needs LiveKit, Deepgram and OpenAI keys)."""
+    """Run the LiveKit voice worker (needs LiveKit; the cloud speech stack also Deepgram and OpenAI keys)."""
     from frontdesk.cli import CliError, load_settings, setup_logging
 
     settings = load_settings()
-    from frontdesk.agent.worker import build_server, missing_setting
+    from frontdesk.agent.worker import build_server, missing_setting, voice_stack
 
     missing = missing_setting(settings)
     if missing:
-        raise CliError(f"{missing} is not set; the voice worker needs LiveKit, Deepgram and OpenAI keys")
+        needs = "LiveKit" if missing.startswith("LIVEKIT") else "Deepgram and OpenAI keys (or VOICE_STACK=local)"
+        raise CliError(f"{missing} is not set; the voice worker ({voice_stack(settings)} speech stack) needs {needs}")
     setup_logging(settings)
     from livekit.agents import cli as lk_cli
 
@@ -55,13 +56,27 @@ def token(room: str, identity: str, name: str, ttl: int, dispatch: bool) -> None
 
 
 @click.command("call")
-@click.option("--phone", required=True, help="Your phone number (for a text if you hang up before an answer).")
+@click.option("--phone", default="", help="Your phone number (for a text if you hang up before an answer).")
 @click.option("--name", default="", help="Your name.")
-def call(phone: str, name: str) -> None:
-    """A text call with the receptionist in this terminal; type lines, Ctrl-D to hang up."""
+@click.option("--audio-in", "audio_in", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A voice call instead: a WAV file (16-bit mono) said as the caller; repeat for turns.")
+@click.option("--audio-out", "audio_out", type=click.Path(dir_okay=False, writable=True),
+              help="Write everything the receptionist said in the voice call to this WAV file.")
+@click.option("--hold", default=3.0, show_default=True, type=click.FloatRange(0, 600),
+              help="Voice call: seconds to stay on the line after the last answer.")
+def call(phone: str, name: str, audio_in: tuple[str, ...], audio_out: str | None, hold: float) -> None:
+    """A text call in this terminal (type lines, Ctrl-D to hang up), or with --audio-in a voice call
+    in this process through the same voice agent, no LiveKit server needed."""
     from frontdesk.cli import CliError, services
     from frontdesk.errors import LifecycleError
 
+    if audio_in or audio_out:
+        if not audio_in or not audio_out:
+            raise CliError("a voice call needs both --audio-in and --audio-out")
+        _voice_call(list(audio_in), audio_out, phone, name, hold)
+        return
+    if not phone:
+        raise CliError("--phone is required for a text call")
     svc = services(migrate=True)
     hub = svc.call_hub()
     try:
@@ -84,6 +99,48 @@ def call(phone: str, name: str) -> None:
         printer.stop()
         svc.stop()
     click.echo("(call ended)")
+
+
+def _voice_call(files: list[str], out: str, phone: str, name: str, hold: float) -> None:
+    """`frontdesk call --audio-in ... --audio-out ...`: prints `caller:` / `agent:` lines as said."""
+    import asyncio
+    import logging
+
+    from frontdesk.agent.audio_call import call_with_files
+    from frontdesk.agent.audio_io import read_wav, write_wav
+    from frontdesk.agent.worker import make_plugins, missing_setting, voice_stack
+    from frontdesk.cli import CliError, services
+
+    for path in files:
+        try:
+            read_wav(path)
+        except Exception as exc:  # wave.Error, EOFError, ValueError, OSError
+            raise CliError(f"{path}: not a readable 16-bit WAV file ({exc})") from None
+    svc = services(migrate=True)
+    settings = svc.settings
+    missing = missing_setting(settings, livekit=False)
+    if missing:
+        svc.stop()
+        raise CliError(f"{missing} is not set; set it, or install the local stack (`make install-voice`)")
+    if settings.log_level.upper() == "INFO":  # LiveKit's per-turn INFO lines would drown the transcript
+        for name in ("livekit", "faster_whisper"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        plugins = make_plugins(settings)
+    except Exception as exc:
+        svc.stop()
+        raise CliError(f"the {voice_stack(settings)} speech stack could not start: {exc}") from None
+
+    def show(line: object) -> None:
+        click.echo(f"{line.role}: {line.text}")  # type: ignore[attr-defined]
+
+    try:
+        ended = asyncio.run(call_with_files(svc, plugins, files, phone=phone, name=name, hold=hold, on_line=show))
+    finally:
+        svc.stop()
+    pcm, rate = ended.agent_audio()
+    write_wav(out, pcm, rate)
+    click.echo(f"(call ended; the receptionist's audio is in {out})")
 
 
 class _TranscriptPrinter:

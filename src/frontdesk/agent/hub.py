@@ -1,8 +1,11 @@
 """The text-call hub: one asyncio loop thread holding a room-less `AgentSession` per live text call.
 
-Flask threads hand it work with `run_coroutine_threadsafe(...).result(timeout)`. The hub beats the
-heartbeat of its calls and says their `in_call` follow-ups (an indexed poll every ~100 ms, woken
-early by the in-process `followup` signal); those two loops are in `hub_loops.py`.
+Flask threads hand it work with `run_coroutine_threadsafe(...).result(timeout)`. Any `serve` process
+may get any call's next message: before each turn the hub claims the call in the database
+(`CallStore.claim`), and when it did not hold it, or the stored conversation moved on, it rebuilds
+the session from the transcript and stored state (`hub_sessions.py`). The hub beats the heartbeat of
+its calls and says their `in_call` follow-ups (an indexed poll every ~100 ms, woken early by the
+in-process `followup` signal); those loops are in `hub_loops.py`.
 """
 
 from __future__ import annotations
@@ -17,16 +20,14 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from livekit.agents import AgentSession, llm
+from livekit.agents import llm
 from livekit.agents.voice.run_result import RunResult
 
-from frontdesk.agent.brain import Checker, OfflineBrain
+from frontdesk.agent import rebuild
 from frontdesk.agent.hub_loops import HubLoops, LiveCall
-from frontdesk.agent.profile import load_profile
-from frontdesk.agent.receptionist import CallState, Receptionist, find_answer
-from frontdesk.agent.session import TranscriptRecorder, make_llm, run_db
+from frontdesk.agent.hub_sessions import SessionFactory
+from frontdesk.agent.session import run_db
 from frontdesk.calls import hub_holder_id
-from frontdesk.errors import Conflict
 from frontdesk.text import clean
 
 if TYPE_CHECKING:
@@ -81,6 +82,9 @@ class CallHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._calls: dict[str, LiveCall] = {}
+        # One lock per call id, taken before claiming it: a process builds a call's session once
+        # and runs its turns and in-call messages one at a time.
+        self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Any = None
         # One database thread for the whole hub: the loop never blocks on the database, and the
@@ -90,7 +94,8 @@ class CallHub:
         # wait behind transcript writes nor hold them up.
         self._search: Executor = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="call-hub-search")
         # In-call delivery and the heartbeat, on the loop, over the same calls and database thread.
-        self._loops = HubLoops(services, self.holder, self._calls, self._db, self._end, self._now)
+        self._loops = HubLoops(services, self.holder, self._calls, self._db, self._end, self._now, self._drop)
+        self._sessions = SessionFactory(services, self._db, self._search, brain_factory, self._now)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -140,8 +145,12 @@ class CallHub:
         self._search.shutdown(wait=False)
 
     async def _shutdown(self) -> None:
-        for call_id in list(self._calls):
-            await self._end(call_id, "server_stopped")
+        # Let go of the calls rather than end them: with several `serve` processes the caller's next
+        # request goes to another one, which picks the call up (with one, the next start does).
+        held = list(self._calls)
+        for call_id in held:
+            await self._drop(call_id)
+        await run_db(self._db, self.services.calls.release, held, self.holder)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -167,8 +176,13 @@ class CallHub:
         return self._run(self._send(call_id, text), TURN_TIMEOUT_SECONDS)
 
     def end_call(self, call_id: str, reason: str = "hangup") -> bool:
-        """Hang up; False when this hub did not hold the call."""
+        """Hang up (whichever process holds the call); False when it had already ended."""
         return self._run(self._end(call_id, reason), TURN_TIMEOUT_SECONDS)
+
+    def adopt(self, call_id: str) -> None:
+        """Pick up a live call whose holder is gone (its caller polled us), so its in-call answers
+        are said here."""
+        self._run(self._adopt(call_id), TURN_TIMEOUT_SECONDS)
 
     def holds(self, call_id: str) -> bool:
         """True when this hub serves the call."""
@@ -183,35 +197,45 @@ class CallHub:
         svc = self.services
         call = await run_db(self._db, lambda: svc.calls.start(
             channel="text", holder=self.holder, caller_phone=caller_phone, caller_name=caller_name))
-        profile = await run_db(self._db, load_profile, svc.db)
-        state = CallState(services=svc, call_id=call.id, profile=profile, caller_phone=call.caller_phone,
-                          caller_name=call.caller_name, db_executor=self._db, search_executor=self._search)
-        # One LLM object per call: sessions subscribe to their LLM's metrics events, so a shared
-        # instance would make every turn notify every live call (quadratic with the number of calls).
-        model = self._brain_factory() if self._brain_factory else make_llm(svc.settings)
-        if isinstance(model, OfflineBrain):
-            model.checker = self._checker(state)
-        session: AgentSession[CallState] = AgentSession(
-            llm=model, vad=None, turn_handling={"turn_detection": None}, userdata=state,
-            user_away_timeout=None,
-        )
-        recorder = TranscriptRecorder(session, svc.calls, call.id, self._db)
-        await session.start(Receptionist(state))
-        live = LiveCall(session, state, recorder, last_active=self._now())
-        self._calls[call.id] = live
-        greeting = profile.greeting()
-        async with live.lock:
-            await session.say(greeting)
-            await recorder.flush()
+        lock = self._lock(call.id)
+        async with lock:
+            live = await self._sessions.build(call, [], call.version, lock)
+            self._calls[call.id] = live
+            greeting = live.state.profile.greeting()
+            await live.session.say(greeting)
+            await live.recorder.flush()
         return StartedCall(call.id, greeting)
 
-    async def _send(self, call_id: str, text: str) -> Turn:
+    def _lock(self, call_id: str) -> asyncio.Lock:
+        lock = self._locks.get(call_id)
+        if lock is None:
+            lock = self._locks[call_id] = asyncio.Lock()
+        return lock
+
+    async def _hold(self, call_id: str) -> LiveCall:
+        """Claim the call in the database and return its session, rebuilt when ours is missing or
+        stale (call under `self._lock(call_id)`). NotFound / Conflict from the claim pass through."""
         live = self._calls.get(call_id)
-        if live is None:
-            await self._raise_not_held(call_id)
-            raise AssertionError("unreachable")
+        claim = await run_db(self._db, self.services.calls.claim, call_id, self.holder,
+                             live.version if live is not None else None)
+        if claim.rebuild or live is None:
+            if live is not None:
+                await self._close(self._calls.pop(call_id, live))
+            assert claim.call is not None
+            live = await self._sessions.build(claim.call, claim.lines, claim.version, self._lock(call_id))
+            self._calls[call_id] = live
+            log.info("call %s picked up by %s at version %d", call_id, self.holder, claim.version)
+        live.version = claim.version
+        return live
+
+    async def _adopt(self, call_id: str) -> None:
+        async with self._lock(call_id):
+            await self._hold(call_id)
+
+    async def _send(self, call_id: str, text: str) -> Turn:
         text = clean(text, self.services.settings.max_message_chars)
-        async with live.lock:
+        async with self._lock(call_id):
+            live = await self._hold(call_id)
             live.last_active = self._now()
             live.state.turn_help_request_id = None
             live.state.found = None
@@ -226,36 +250,42 @@ class CallHub:
                 log.exception("turn of call %s failed", call_id)
                 replies = [SORRY]
             await live.recorder.flush()  # the transcript is complete when the reply is returned
+            await self._save_state(call_id, live)
             return Turn(" ".join(r for r in replies if r), live.state.turn_help_request_id)
 
-    async def _raise_not_held(self, call_id: str) -> None:
-        call = await run_db(self._db, self.services.calls.get, call_id)  # NotFound for unknown ids
-        if call.status != "live":
-            raise Conflict("this call has ended", status=call.status)
-        raise Conflict("this call is not served by this server", status=call.status)
+    async def _save_state(self, call_id: str, live: LiveCall) -> None:
+        """Store the agent state when the turn changed it, so another process can carry on."""
+        state = rebuild.dump_state(live.state)
+        if state != live.saved:
+            await run_db(self._db, self.services.calls.save_state, call_id, self.holder, live.version, state)
+            live.saved = state
+
+    async def _close(self, live: LiveCall) -> None:
+        with contextlib.suppress(Exception):
+            await live.session.aclose()
+            await live.recorder.flush()
+
+    async def _drop(self, call_id: str) -> None:
+        """Forget a call this process no longer holds (the database row is left alone)."""
+        live = self._calls.pop(call_id, None)
+        self._locks.pop(call_id, None)
+        if live is not None:
+            await self._close(live)
 
     async def _end(self, call_id: str, reason: str) -> bool:
-        live = self._calls.pop(call_id, None)
-        if live is not None:
-            with contextlib.suppress(Exception):
-                await live.session.aclose()
-                await live.recorder.flush()
+        held = call_id in self._calls
+        await self._drop(call_id)
         ended = await run_db(self._db, self.services.calls.end, call_id, reason)
-        return live is not None or ended
-
-    def _checker(self, state: CallState) -> Checker:
-        async def answerable(question: str) -> bool:
-            # A match worth reading back to the caller also goes through lookup_answer.
-            found = await run_db(self._search, find_answer, state, question, True)
-            return bool(found["answerable"] or found["confirm"])
-
-        return answerable
+        return held or ended
 
     def touch(self, call_id: str) -> None:
-        """The caller is still there (their page polled the call)."""
+        """The caller is still there (their page polled the call): recorded in the database, so
+        whichever process holds the call sees it."""
         live = self._calls.get(call_id)
         if live is not None:
             live.last_active = self._now()
+        with contextlib.suppress(Exception):
+            self.services.calls.touch(self.services.calls.get(call_id))
 
     def _now(self) -> float:
         return self.services.clock.now().timestamp()

@@ -1,9 +1,10 @@
 """The text-call hub's background loops: saying `in_call` follow-ups, and the heartbeat.
 
 Both run on the hub's event loop beside the calls' turns. Delivery polls (indexed, every ~100 ms,
-woken early by the in-process `followup` signal) for follow-ups queued to the calls this hub holds
-and says each once, between turns; the heartbeat keeps those calls' rows alive and hangs up idle
-ones. They live apart from `hub.py`, which starts, serves and ends the calls themselves.
+woken early by the in-process `followup` signal) for follow-ups queued to the calls this hub still
+holds and says each once, between turns; the heartbeat keeps those calls' rows alive, drops calls
+another process took over or that ended, hangs up idle ones, and (any process) ends abandoned calls
+whose holder is gone. They live apart from `hub.py`, which starts, serves and ends the calls.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from livekit.agents import AgentSession
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1
 BEAT_SECONDS = 2.0
+ABANDONED_EVERY = 5  # beats between looks for abandoned calls (any process may end them)
 
 
 @dataclass
@@ -39,6 +41,8 @@ class LiveCall:
     recorder: TranscriptRecorder
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_active: float = 0.0
+    version: int = 0  # the stored version of the call this session reflects
+    saved: dict[str, Any] = field(default_factory=dict)  # the agent state last stored
 
 
 class HubLoops:
@@ -52,12 +56,14 @@ class HubLoops:
         db: Executor,
         end_call: Callable[[str, str], Awaitable[bool]],
         now: Callable[[], float],
+        drop_call: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.services = services
         self.holder = holder
         self._calls = calls
         self._db = db
         self._end = end_call
+        self._drop = drop_call
         self._now = now
         self._inflight: set[int] = set()
         #: Set (thread-safely, by the hub) on a `followup` signal; made on the loop thread by `start`.
@@ -77,7 +83,7 @@ class HubLoops:
             if not self._calls:
                 continue
             try:
-                rows = await run_db(self._db, self.services.calls.queued_in_call, list(self._calls))
+                rows = await run_db(self._db, self.services.calls.queued_in_call, list(self._calls), self.holder)
             except Exception:
                 log.exception("in-call poll failed; retrying")
                 continue
@@ -94,12 +100,14 @@ class HubLoops:
             async with live.lock:
                 if self._calls.get(call_id) is not live:
                     return
-                message = await run_db(self._db, self.services.calls.claim_in_call, followup_id)
+                message = await run_db(self._db, self.services.calls.claim_in_call, followup_id, self.holder)
                 if message is None:
                     return
                 await live.session.wait_for_idle()
                 await live.session.say(message.text)
                 await live.recorder.flush()
+                # Sent only now that it was said and recorded; if the caller hung up meanwhile, it is texted.
+                await run_db(self._db, self.services.calls.confirm_in_call, message)
             log.info("in-call %s delivered to call %s", message.kind, call_id)
         except Exception:
             log.exception("in-call delivery of follow-up %s failed", followup_id)
@@ -107,14 +115,32 @@ class HubLoops:
             self._inflight.discard(followup_id)
 
     async def _beat_loop(self) -> None:
-        idle_limit = self.services.settings.call_idle_timeout_seconds
+        beats = 0
         while True:
             await asyncio.sleep(BEAT_SECONDS)
+            beats += 1
             try:
-                now = self._now()
-                for call_id, live in list(self._calls.items()):
-                    if idle_limit and now - live.last_active > idle_limit and not live.lock.locked():
-                        await self._end(call_id, "idle")
-                await run_db(self._db, self.services.calls.beat, list(self._calls), self.holder)
+                await self._beat(look_for_abandoned=beats % ABANDONED_EVERY == 0)
             except Exception:
                 log.exception("call heartbeat failed; retrying")
+
+    async def _beat(self, look_for_abandoned: bool = False) -> None:
+        """One heartbeat: keep held calls alive, let go of lost ones, hang up idle ones."""
+        calls = self.services.calls
+        idle_limit = self.services.settings.call_idle_timeout_seconds
+        held = await run_db(self._db, calls.beat, list(self._calls), self.holder)
+        now = self.services.clock.now()
+        for h in held:
+            live = self._calls.get(h.id)
+            if live is None:
+                continue
+            if not h.mine:  # ended, or another process serves it now
+                if self._drop is not None and not live.lock.locked():
+                    await self._drop(h.id)
+                continue
+            quiet = (now - h.last_active_at).total_seconds() if h.last_active_at else 0.0
+            if idle_limit and quiet > idle_limit and not live.lock.locked():
+                await self._end(h.id, "idle")
+        if look_for_abandoned:
+            for call_id in await run_db(self._db, calls.abandoned):
+                await run_db(self._db, calls.end, call_id, "abandoned")

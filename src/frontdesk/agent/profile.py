@@ -34,6 +34,9 @@ class ProfileView:
     hours: str = ""
     about: str = ""
     services: list[dict[str, Any]] = field(default_factory=list)
+    # Structured hours for business_hours.is_open / next_opening_text (empty: treated as always open).
+    opening_hours: dict[str, Any] = field(default_factory=dict)
+    timezone: str = "UTC"
 
     def greeting(self) -> str:
         """The first line of every call."""
@@ -97,4 +100,5 @@ def load_profile(db: Database) -> ProfileView:
     if row is None:
         return ProfileView()
     return ProfileView(name=row.name or "the salon", phone=row.phone or "", address=row.address or "",
-                       hours=row.hours or "", about=row.about or "", services=list(row.services or []))
+                       hours=row.hours or "", about=row.about or "", services=list(row.services or []),
+                       opening_hours=dict(row.opening_hours or {}), timezone=row.timezone or "UTC")

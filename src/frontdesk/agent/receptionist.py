@@ -13,7 +13,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from livekit.agents import Agent, RunContext, ToolError, function_tool
+from livekit.agents import Agent, RunContext, ToolError, function_tool, llm
 
 from frontdesk.agent.profile import ProfileView
 from frontdesk.agent.session import run_db
@@ -189,8 +189,9 @@ async def _record(state: CallState, fn: Any, *args: Any) -> None:
 class Receptionist(Agent):
     """The salon's receptionist: answers from the knowledge base and profile, escalates the rest."""
 
-    def __init__(self, state: CallState) -> None:
-        super().__init__(instructions=state.profile.instructions(state.services.settings))
+    def __init__(self, state: CallState, chat_ctx: llm.ChatContext | None = None) -> None:
+        # `chat_ctx`: the conversation so far, when a text call's session is rebuilt in another process.
+        super().__init__(instructions=state.profile.instructions(state.services.settings), chat_ctx=chat_ctx)
 
     @function_tool
     async def lookup_answer(self, ctx: RunContext[CallState], question: str) -> str:

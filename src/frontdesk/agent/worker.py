@@ -1,7 +1,8 @@
 """The LiveKit voice worker (`frontdesk agent dev|start`): one job process per call.
 
-Plugins (Deepgram STT, OpenAI LLM and TTS, VAD, turn detection) are built inside the entrypoint,
-never at import, so this module imports without any key.
+Two speech stacks (`VOICE_STACK`): `cloud` (Deepgram STT, OpenAI TTS) and `local` (Whisper STT and
+Piper TTS on this machine, `frontdesk.agent.local_speech`). Plugins are built inside the entrypoint,
+never at import, so this module imports without any key or model.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import contextlib
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from livekit.agents import AgentServer, AgentSession, JobContext, llm, stt, tts, vad
@@ -26,18 +28,40 @@ from frontdesk.text import clean, valid_phone
 
 log = logging.getLogger(__name__)
 
-REQUIRED = (
+LIVEKIT_REQUIRED = (
     ("LIVEKIT_URL", "livekit_url"),
     ("LIVEKIT_API_KEY", "livekit_api_key"),
     ("LIVEKIT_API_SECRET", "livekit_api_secret"),
+)
+CLOUD_REQUIRED = (
     ("DEEPGRAM_API_KEY", "deepgram_api_key"),
     ("OPENAI_API_KEY", "openai_api_key"),
 )
+REQUIRED = LIVEKIT_REQUIRED + CLOUD_REQUIRED
 
 
-def missing_setting(settings: Settings) -> str | None:
-    """The first environment variable the voice worker needs but is not set, or None."""
-    for env, attr in REQUIRED:
+def voice_stack(settings: Settings) -> str:
+    """`cloud` or `local`: VOICE_STACK when set; else `cloud` when the Deepgram and OpenAI keys are
+    set, `local` when they are not and the `local-voice` extra is installed, else `cloud`."""
+    if settings.voice_stack != "auto":
+        return settings.voice_stack
+    if all(getattr(settings, attr) for _env, attr in CLOUD_REQUIRED):
+        return "cloud"
+    from frontdesk.agent.local_speech import local_stack_installed
+
+    return "local" if local_stack_installed() else "cloud"
+
+
+def missing_setting(settings: Settings, livekit: bool = True) -> str | None:
+    """The first environment variable the voice worker needs but is not set, or None.
+
+    The local stack needs only LiveKit (the LLM is OpenAI with a key, else the offline brain);
+    with `livekit=False` (a call in one process) only the speech stack is checked.
+    """
+    required: tuple[tuple[str, str], ...] = LIVEKIT_REQUIRED if livekit else ()
+    if voice_stack(settings) == "cloud":
+        required += CLOUD_REQUIRED
+    for env, attr in required:
         if not getattr(settings, attr):
             return env
     return None
@@ -52,10 +76,29 @@ class VoicePlugins:
     tts: tts.TTS | None = None
     vad: vad.VAD | None = None
     turn_detection: Any = None
+    turn_options: dict[str, Any] = field(default_factory=dict)  # endpointing / interruption tuning
+
+    def session(self, state: CallState, turn_options: dict[str, Any] | None = None) -> AgentSession[CallState]:
+        """A fresh `AgentSession` of one call with these plugins (`turn_options` merged over ours)."""
+        speech: dict[str, Any] = {k: v for k, v in (("stt", self.stt), ("tts", self.tts)) if v is not None}
+        turn: dict[str, Any] = {"turn_detection": self.turn_detection, **self.turn_options}
+        for key, value in (turn_options or {}).items():
+            turn[key] = {**turn.get(key, {}), **value}
+        return AgentSession(llm=self.llm, vad=self.vad, userdata=state, turn_handling=turn,  # type: ignore[arg-type]
+                            **speech)
 
 
-def make_plugins(settings: Settings) -> VoicePlugins:
-    """Deepgram STT, OpenAI LLM + TTS, the local VAD and end-of-turn model. Needs the keys."""
+def make_plugins(settings: Settings, stack: str | None = None) -> VoicePlugins:
+    """The plugins of `stack` (default: `voice_stack(settings)`).
+
+    cloud: Deepgram STT, OpenAI TTS, the local VAD and end-of-turn model (needs the keys).
+    local: Whisper STT and Piper TTS on this machine, Silero VAD ending the turn.
+    The LLM is OpenAI with a key, else the offline brain, on either stack.
+    """
+    if (stack or voice_stack(settings)) == "local":
+        from frontdesk.agent.local_speech import make_local_plugins
+
+        return make_local_plugins(settings, make_llm(settings))
     from livekit.agents import inference
     from livekit.plugins import deepgram, openai
 
@@ -117,12 +160,54 @@ class VoiceCallHolder:
                     if message is not None:
                         await self.session.wait_for_idle()
                         await self.session.say(message.text)
+                        # Marked sent once said: a job killed or a caller gone mid-notice gets it texted.
+                        await asyncio.to_thread(calls.confirm_in_call, message)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("voice call %s: delivery step failed", self.call_id)
             await asyncio.sleep(POLL_SECONDS)
             since_beat += POLL_SECONDS
+
+
+@dataclass
+class VoiceCall:
+    """One voice call's session with its transcript recorder and in-call holder (not started yet)."""
+
+    session: AgentSession[CallState]
+    state: CallState
+    recorder: TranscriptRecorder
+    holder: VoiceCallHolder
+    writer: ThreadPoolExecutor
+
+    async def start(self, **start_kwargs: Any) -> None:
+        """Start the session (a room, or the session's own audio input/output), greet, hold."""
+        await self.session.start(agent=Receptionist(self.state), **start_kwargs)
+        self.holder.start()
+        self.session.say(self.state.profile.greeting())
+
+    async def end(self, *_args: Any) -> None:
+        """Stop holding, write the transcript, mark the call ended."""
+        await self.holder.stop()
+        await self.recorder.flush()
+        self.writer.shutdown(wait=False)
+        await asyncio.to_thread(self.state.services.calls.end, self.state.call_id, "hangup")
+
+
+async def open_voice_call(services: Services, plugins: VoicePlugins, *, holder: str, phone: str = "",
+                          name: str = "", room_name: str = "",
+                          turn_options: dict[str, Any] | None = None) -> VoiceCall:
+    """Record a new voice call and build its session: what a LiveKit job and `frontdesk call
+    --audio-in` share."""
+    call = await asyncio.to_thread(services.calls.start, channel="voice", holder=holder, caller_phone=phone,
+                                   caller_name=name, room_name=room_name)
+    profile = await asyncio.to_thread(load_profile, services.db)
+    state = CallState(services=services, call_id=call.id, profile=profile, caller_phone=call.caller_phone,
+                      caller_name=call.caller_name)
+    session = plugins.session(state, turn_options)
+    writer = ThreadPoolExecutor(1, thread_name_prefix="transcript")
+    recorder = TranscriptRecorder(session, services.calls, call.id, writer, autoflush=True)
+    return VoiceCall(session, state, recorder, VoiceCallHolder(services, call.id, session, holder), writer)
 
 
 async def run_voice_call(ctx: JobContext, services: Services, plugins: VoicePlugins,
@@ -132,42 +217,29 @@ async def run_voice_call(ctx: JobContext, services: Services, plugins: VoicePlug
     if participant is None:
         participant = await ctx.wait_for_participant()
     phone, name = caller_identity(participant, ctx.job.metadata)
-    call = await asyncio.to_thread(
-        services.calls.start, channel="voice", holder=f"job:{ctx.job.id}", caller_phone=phone,
-        caller_name=name, room_name=ctx.room.name or ctx.job.room.name,
-    )
-    profile = await asyncio.to_thread(load_profile, services.db)
-    state = CallState(services=services, call_id=call.id, profile=profile, caller_phone=call.caller_phone,
-                      caller_name=call.caller_name)
-    speech: dict[str, Any] = {k: v for k, v in (("stt", plugins.stt), ("tts", plugins.tts)) if v is not None}
-    session: AgentSession[CallState] = AgentSession(
-        llm=plugins.llm, vad=plugins.vad, turn_handling={"turn_detection": plugins.turn_detection},
-        userdata=state, **speech,
-    )
-    writer = ThreadPoolExecutor(1, thread_name_prefix="transcript")
-    recorder = TranscriptRecorder(session, services.calls, call.id, writer, autoflush=True)
-    holder = VoiceCallHolder(services, call.id, session, f"job:{ctx.job.id}")
-
-    async def on_shutdown(*_args: Any) -> None:
-        await holder.stop()
-        await recorder.flush()
-        writer.shutdown(wait=False)
-        await asyncio.to_thread(services.calls.end, call.id, "hangup")
-
-    ctx.add_shutdown_callback(on_shutdown)
-    kwargs: dict[str, Any] = {"agent": Receptionist(state), "room": ctx.room}
+    call = await open_voice_call(services, plugins, holder=f"job:{ctx.job.id}", phone=phone, name=name,
+                                 room_name=ctx.room.name or ctx.job.room.name)
+    ctx.add_shutdown_callback(call.end)
+    kwargs: dict[str, Any] = {"room": ctx.room}
     if room_options is not None:
         kwargs["room_options"] = room_options
-    await session.start(**kwargs)
-    holder.start()
-    session.say(profile.greeting())
-    return session
+    await call.start(**kwargs)
+    return call.session
+
+
+def _load_local_models(_proc: Any) -> None:
+    from frontdesk.agent.local_speech import load_models
+
+    settings = Settings()  # type: ignore[call-arg]
+    load_models(Path(settings.voice_model_dir) if settings.voice_model_dir else None)
 
 
 def build_server(settings: Settings) -> AgentServer:
     """The agent server with our one rtc session (explicit dispatch by `LIVEKIT_AGENT_NAME`)."""
     server = AgentServer(ws_url=settings.livekit_url, api_key=settings.livekit_api_key,
                          api_secret=settings.livekit_api_secret)
+    if voice_stack(settings) == "local":
+        server.setup_fnc = _load_local_models  # each job process loads Whisper and Piper before its call
 
     @server.rtc_session(agent_name=settings.livekit_agent_name)
     async def entrypoint(ctx: JobContext) -> None:

@@ -27,9 +27,14 @@ def seed_demo(db: Database, clock: Clock, kb: KnowledgeBase) -> tuple[bool, int]
     data = demo_data()
     now = clock.now()
     with db.write() as s:
-        profile_written = s.get(BusinessProfile, 1) is None
-        if profile_written:
+        existing = s.get(BusinessProfile, 1)
+        profile_written = existing is None
+        if existing is None:
             s.add(BusinessProfile(id=1, updated_at=now, updated_by="seed", **data["profile"]))
+        elif not existing.opening_hours and existing.updated_by == "seed":
+            # A demo database seeded before structured hours existed gets them; an edited profile is kept.
+            existing.opening_hours = data["profile"]["opening_hours"]
+            existing.timezone = data["profile"]["timezone"]
         have = set(s.scalars(select(KnowledgeEntry.question).where(KnowledgeEntry.source == "seed")))
         added = 0
         for item in data["knowledge"]:

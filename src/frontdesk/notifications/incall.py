@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from frontdesk import outbox
@@ -52,7 +52,10 @@ def reroute_in_call(db: Database, clock: Clock, settings: Settings) -> int:
         .where(
             Followup.channel == outbox.IN_CALL,
             Followup.status == "queued",
-            or_(Followup.created_at <= pickup, Call.id.is_(None), Call.status != "live", Call.last_seen_at < stale),
+            # Not picked up in time (a notice being said under its lease is not late), call gone or
+            # ended (also while being said: the caller hung up mid-notice), or holder silent.
+            or_(and_(Followup.created_at <= pickup, or_(Followup.claimed_until.is_(None), Followup.claimed_until < now)),
+                Call.id.is_(None), Call.status != "live", Call.last_seen_at < stale),
         )
         .limit(BATCH)
     )
@@ -66,7 +69,8 @@ def reroute_in_call(db: Database, clock: Clock, settings: Settings) -> int:
         for row in rows:
             reason = _reason(row.call_status, row.last_seen_at, stale)
             phone = caller_phone(s, row.help_request_id, row.call_id)
-            values: dict[str, object] = {"channel": text_channel, "recipient": phone, "next_attempt_at": now}
+            values: dict[str, object] = {"channel": text_channel, "recipient": phone, "next_attempt_at": now,
+                                         "claimed_by": None, "claimed_until": None}
             if not phone:
                 values.update(status="dead", last_error=f"{NO_PHONE} ({reason})")
             result = s.execute(

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
 # Dashboard pages get a strict content security policy: no inline script, nothing from other hosts.
-PAGE_BLUEPRINTS = {"auth", "pages", "kb"}
+PAGE_BLUEPRINTS = {"auth", "pages", "kb", "presence", "pwa"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 
@@ -93,11 +93,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(api_calls.bp)
     csrf.exempt(api_calls.bp)
     app.register_blueprint(call_page.bp)
+    # Presence: availability API (bearer), the nav's status control, heartbeat and account page.
+    from frontdesk.web import presence as web_presence
+
+    csrf.exempt(web_presence.api)
+    app.register_blueprint(web_presence.api)
+    app.register_blueprint(web_presence.pages)
     # Answers from anywhere: Twilio's SMS webhook and the inbound-email webhook (signed, not cookie-based).
     from frontdesk.web import webhooks
 
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
+    from frontdesk.web import pwa  # manifest, service worker, offline page (installable web app)
+
+    app.register_blueprint(pwa.bp)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -133,8 +142,11 @@ def _register_template_helpers(app: Flask, services: Services) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         # Callables, so fragments that never show them cost no query.
+        from frontdesk.web.presence import my_availability, online_names
+
         return {"current_supervisor": current_supervisor, "pending_count": pending_count,
-                "business_name": lambda: filters.business_name(services)}
+                "business_name": lambda: filters.business_name(services),
+                "my_availability": my_availability, "online_names": online_names}
 
 
 def services_of(app: Flask) -> Services:

@@ -6,6 +6,7 @@ calls, bounded text, and every bad input answered with a JSON 4xx.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from frontdesk.calls import call_dict
+from frontdesk.errors import LifecycleError
 from frontdesk.services import Services
 from frontdesk.text import clean, valid_phone
 from frontdesk.web.errors import ApiError
@@ -104,15 +106,17 @@ def get_call(call_id: str) -> Response:
     call_id = _call_id(call_id)
     svc = _services()
     call = svc.calls.get(call_id)
-    hub = svc.running_hub
-    if hub is not None:
-        hub.touch(call_id)
+    svc.calls.touch(call)  # seen by whichever process holds the call (idle hang-up)
+    if svc.calls.orphaned(call):
+        # Its holder died: pick it up here, so its in-call answers are said (any process may).
+        with contextlib.suppress(LifecycleError, FutureTimeout, TimeoutError):
+            svc.call_hub().adopt(call_id)
     return jsonify(call_dict(call, svc.calls.transcript(call_id)))
 
 
 @bp.post("/<call_id>/end")
 def end_call(call_id: str) -> Response:
-    """Hang up (idempotent)."""
+    """Hang up (idempotent), whichever process holds the call."""
     call_id = _call_id(call_id)
     svc = _services()
     svc.calls.get(call_id)  # 404 for unknown ids
@@ -120,7 +124,7 @@ def end_call(call_id: str) -> Response:
     if hub is not None and hub.holds(call_id):
         _turn(lambda: hub.end_call(call_id))
     else:
-        svc.calls.end(call_id)
+        svc.calls.end(call_id)  # the holder, in another process, lets go at its next heartbeat
     return jsonify(call_dict(svc.calls.get(call_id), svc.calls.transcript(call_id)))
 
 

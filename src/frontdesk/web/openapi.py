@@ -102,7 +102,7 @@ SCHEMAS: dict[str, Any] = {
 def document() -> dict[str, Any]:
     """The OpenAPI document (paths are relative to the server URL `/api/v1`)."""
     kb_obj = _json(_ref("Knowledge"))
-    return {
+    doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "Frontdesk API", "version": "1",
                  "description": "Human-in-the-loop AI receptionist: help requests, knowledge base, text calls."},
@@ -174,6 +174,19 @@ def document() -> dict[str, Any]:
             **openapi_queue.paths(_op, _json, _q, _path_id, CONFLICT),
         },
     }
+    _merge_presence(doc)
+    return doc
+
+
+def _merge_presence(doc: dict[str, Any]) -> None:
+    """Availability paths and the profile's opening hours (`openapi_presence.py`)."""
+    from frontdesk.web import openapi_presence
+
+    doc["components"]["schemas"] = {**doc["components"]["schemas"], **openapi_presence.SCHEMAS}
+    profile = doc["components"]["schemas"]["Profile"]
+    doc["components"]["schemas"]["Profile"] = {
+        **profile, "properties": {**profile["properties"], **openapi_presence.profile_properties()}}
+    doc["paths"].update(openapi_presence.paths(_op, _json, _ref))
 
 
 @bp.get("/openapi.json")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from frontdesk import business_hours
 from frontdesk.audit import record_event
 from frontdesk.errors import InvalidInput
 from frontdesk.models import BusinessProfile
@@ -15,17 +16,18 @@ from frontdesk.text import clean
 LIMITS = {"name": 200, "phone": 40, "address": 500, "hours": 2000, "about": 4000}
 SERVICE_LIMITS = {"name": 200, "price": 60, "duration": 60}
 MAX_SERVICES = 100
-FIELDS = ("name", "phone", "address", "hours", "services", "about")
+FIELDS = ("name", "phone", "address", "hours", "services", "about", "opening_hours", "timezone")
 
 
 def profile_dict(p: BusinessProfile | None) -> dict[str, Any]:
     """The JSON shape of the profile (empty fields when none was saved yet)."""
     if p is None:
         return {"name": "", "phone": "", "address": "", "hours": "", "services": [], "about": "",
-                "updated_at": None, "updated_by": None}
+                "opening_hours": {}, "timezone": "UTC", "updated_at": None, "updated_by": None}
     return {
         "name": p.name, "phone": p.phone, "address": p.address, "hours": p.hours,
         "services": list(p.services or []), "about": p.about,
+        "opening_hours": dict(p.opening_hours or {}), "timezone": p.timezone or "UTC",
         "updated_at": p.updated_at.isoformat() + "Z" if p.updated_at else None, "updated_by": p.updated_by,
     }
 
@@ -58,6 +60,10 @@ def save(services: Any, changes: dict[str, Any], *, by: str) -> dict[str, Any]:
     for key, value in changes.items():
         if key == "services":
             values[key] = clean_services(value)
+        elif key == "opening_hours":
+            values[key] = business_hours.clean_opening_hours(value)
+        elif key == "timezone":
+            values[key] = business_hours.check_timezone(value)
         elif key in LIMITS:
             if not isinstance(value, str):
                 raise InvalidInput(f"'{key}' must be a string")
@@ -72,7 +78,7 @@ def save(services: Any, changes: dict[str, Any], *, by: str) -> dict[str, Any]:
             if not values.get("name"):
                 raise InvalidInput("the business needs a name")
             profile = BusinessProfile(id=1, name=values["name"], phone="", address="", hours="", services=[],
-                                      about="")
+                                      about="", opening_hours={}, timezone="UTC")
             s.add(profile)
         changed = sorted(k for k, v in values.items() if getattr(profile, k) != v)
         for key in changed:
@@ -87,3 +93,16 @@ def _clean_block(value: str, limit: int) -> str:
     """Multi-line text: keep line breaks, drop other control characters, bound the length."""
     lines = [clean(line, limit) for line in value.replace("\r\n", "\n").split("\n")]
     return "\n".join(lines).strip()[:limit]
+
+
+def hours_from_form(form: Any) -> dict[str, Any]:
+    """`opening_hours` from the profile form's `open_<day>` / `close_<day>` fields (a day left empty is closed)."""
+    hours: dict[str, Any] = {}
+    for day in business_hours.DAYS:
+        start, end = (form.get(f"open_{day}", "") or "").strip(), (form.get(f"close_{day}", "") or "").strip()
+        if form.get(f"closed_{day}") or not (start or end):
+            continue
+        if end == "00:00":  # a time input cannot say 24:00; midnight closing means the end of the day
+            end = "24:00"
+        hours[day] = {"open": start, "close": end}
+    return hours

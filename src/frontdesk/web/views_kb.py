@@ -133,6 +133,8 @@ def profile() -> Any:
     services = [{"name": n, "price": p, "duration": d} for n, p, d in zip(names, prices, durations, strict=False)]
     changes = {k: request.form.get(k, "") for k in ("name", "phone", "address", "hours", "about")}
     changes["services"] = services  # type: ignore[assignment]
+    changes["opening_hours"] = profile_store.hours_from_form(request.form)  # type: ignore[assignment]
+    changes["timezone"] = request.form.get("timezone", "UTC")
     try:
         profile_store.save(_services(), changes, by=_me())
     except InvalidInput as exc:

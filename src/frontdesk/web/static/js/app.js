@@ -59,6 +59,24 @@
     }
   });
 
+  // Phones: the nav is collapsed behind a "Menu" button (CSS shows it at narrow widths only).
+  var toggle = document.querySelector(".nav-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      toggle.closest(".topbar").classList.toggle("nav-open", open);
+    });
+  }
+
+  // Installable web app: the worker caches the shell only (see /sw.js). Registered from this file,
+  // never from inline script (strict CSP).
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+    });
+  }
+
   window.Frontdesk = { duration: duration, flash: flash, tick: tick };
   tick();
   window.setInterval(tick, 1000);

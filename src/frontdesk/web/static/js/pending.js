@@ -183,6 +183,7 @@
   function onUpdate(ev) {
     var data;
     try { data = JSON.parse(ev.data); } catch (e) { return; }
+    document.dispatchEvent(new CustomEvent("frontdesk:update", { detail: data }));  // alerts.js listens
     var ids = [];
     (data.messages || []).forEach(function (m) {
       if (m.type === "resync") {
