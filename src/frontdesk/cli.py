@@ -106,13 +106,37 @@ def create_supervisor(email: str, password: str, name: str, phone: str) -> None:
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
 def reset_password(email: str, password: str) -> None:
-    """Set a new password for a supervisor (ends their sessions)."""
+    """Set a new password for a supervisor (ends their sessions and API tokens)."""
     svc = services(migrate=True)
     try:
         svc.accounts.set_password(email, password)
     except LifecycleError as exc:
         raise CliError(str(exc)) from None
     click.echo(f"password of {email.strip().lower()} changed")
+
+
+@main.command("deactivate-supervisor")
+@click.argument("email")
+def deactivate_supervisor(email: str) -> None:
+    """Stop a supervisor from logging in; their sessions and API tokens end at once."""
+    svc = services(migrate=True)
+    try:
+        svc.accounts.set_active(email, False)
+    except LifecycleError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(f"supervisor {email.strip().lower()} deactivated; their sessions and API tokens are ended")
+
+
+@main.command("reactivate-supervisor")
+@click.argument("email")
+def reactivate_supervisor(email: str) -> None:
+    """Let a deactivated supervisor log in again (old sessions and tokens stay ended)."""
+    svc = services(migrate=True)
+    try:
+        svc.accounts.set_active(email, True)
+    except LifecycleError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(f"supervisor {email.strip().lower()} reactivated")
 
 
 @main.command()

@@ -66,7 +66,7 @@ def test_alert_sms_ends_with_how_to_reply_and_its_tag(sms) -> None:  # type: ign
     rid = ask(svc, "Do you rent the salon for film shoots?")
     [alert] = [m for m in twilio.messages if m["to"] == ANA]
     assert f"Q{rid}" in alert["body"]
-    assert alert["body"].rstrip().endswith("when several are open)")
+    assert alert["body"].rstrip().endswith(f"If several are open, start with Q{rid}.")
     assert "Reply with your answer, or 'skip'" in alert["body"]
 
 

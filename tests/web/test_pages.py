@@ -30,7 +30,7 @@ def test_history_filters_search_and_pages(client: FlaskClient, web_services: Ser
     found = client.get("/resolved?q=colour").get_data(as_text=True)
     assert "14 requests" in found and "about parking" not in found
     assert "0 requests" in client.get("/resolved?q=%25").get_data(as_text=True)  # LIKE wildcards are literal
-    assert client.get("/resolved?page=abc").status_code == 200
+    assert client.get("/resolved?page=abc").status_code == 400  # strict: a 400 page, never a 500
 
     unresolved = client.get("/unresolved").get_data(as_text=True)
     assert "2 requests" in unresolved and "Answer late" in unresolved

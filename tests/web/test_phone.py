@@ -203,3 +203,34 @@ def test_manifest_and_service_worker_cache_the_shell_only(phone_server: tuple[st
     offline = httpx.get(base + "/offline")
     assert offline.status_code == 200 and "Content-Security-Policy" in offline.headers
     assert EMAIL not in offline.text
+
+
+CACHED_URLS_JS = """async () => {
+  await navigator.serviceWorker.ready;
+  const urls = [];
+  for (const key of await caches.keys()) {
+    const cache = await caches.open(key);
+    for (const req of await cache.keys()) urls.push(new URL(req.url).pathname);
+  }
+  return urls;
+}"""
+
+
+def test_service_worker_installs_and_caches_only_the_shell(phone_server: tuple[str, Services]) -> None:
+    base, svc = phone_server
+    rid = escalate(svc, "Do you do keratin treatments?", phone="+15551230001")
+    with chromium() as browser:
+        context = browser.new_context(**PHONE)
+        page = context.new_page()
+        login(page, base)
+        for path in ("/pending", f"/requests/{rid}", "/knowledge"):
+            page.goto(base + path)
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10000)
+        page.goto(base + "/pending")  # now through the worker
+        cached = page.evaluate(CACHED_URLS_JS)
+        assert "/static/css/app.css" in cached and "/offline" in cached
+        assert all(u.startswith("/static/") or u == "/offline" for u in cached), cached
+        context.set_offline(True)
+        page.goto(base + f"/requests/{rid}")  # a page with caller data: never from the cache
+        assert "You're offline" in page.content() and "keratin" not in page.content()
+        context.close()

@@ -13,7 +13,8 @@ HOW_TO = "Reply with your answer, or 'skip'."
 
 def alert_suffix(request_id: int) -> str:
     """How to answer, appended to SMS and email alerts: the request's tag and the reply commands."""
-    return f"Q{request_id} · {HOW_TO} (or 'Q{request_id} your answer' when several are open)"
+    # Plain GSM-7 characters only: one non-GSM character makes the whole SMS UCS-2 (70 characters a segment).
+    return f"Q{request_id}: {HOW_TO} If several are open, start with Q{request_id}."
 
 
 def waiter_names(s: Session, request_id: int) -> list[str]:

@@ -35,15 +35,6 @@ def _services() -> Any:
     return current_app.extensions["frontdesk"]
 
 
-@bp.after_request
-def _csp(response: Response) -> Response:
-    from frontdesk.web import CSP  # the dashboard's policy: no inline script or style, nothing from elsewhere
-
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
-
-
 def _embed() -> Any:
     """The knowledge base's embedder (query-vector cache), or None when no model is available."""
     knowledge = _services().knowledge

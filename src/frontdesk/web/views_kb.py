@@ -14,6 +14,7 @@ from frontdesk.web import profile as profile_store
 from frontdesk.web import queries
 from frontdesk.web.apiutil import MAX_ID, page_number
 from frontdesk.web.auth import current_supervisor, login_required
+from frontdesk.web.redirects import safe_next
 
 bp = Blueprint("kb", __name__)
 KB_PAGE = 30
@@ -64,10 +65,7 @@ def knowledge() -> Any:
 
 
 def _back() -> Any:
-    target = request.form.get("next", "")
-    if target.startswith("/knowledge"):
-        return redirect(target)
-    return redirect(url_for("kb.knowledge"))
+    return redirect(safe_next(request.form.get("next"), url_for("kb.knowledge"), prefix="/knowledge"))
 
 
 @bp.post("/knowledge")

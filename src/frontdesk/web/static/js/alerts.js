@@ -65,16 +65,25 @@
     chime();
     if (!hasNotifications || Notification.permission !== "granted") return;
     var transfer = kind === "transfer";
-    var note = new Notification(transfer ? "A caller wants to talk to a person" : "New question from a caller", {
+    var title = transfer ? "A caller wants to talk to a person" : "New question from a caller";
+    var options = {
       body: transfer ? "A transfer offer is waiting in Frontdesk." : "Request #" + id + " is waiting for your answer.",
       tag: "frontdesk-" + kind + "-" + id,
       icon: "/static/icons/icon-192.png"
-    });
-    note.onclick = function () {
-      window.focus();
-      if (!document.getElementById("queue")) window.location.assign(script.dataset.pendingUrl);
-      note.close();
     };
+    try {
+      var note = new Notification(title, options);
+      note.onclick = function () {
+        window.focus();
+        if (!document.getElementById("queue")) window.location.assign(script.dataset.pendingUrl);
+        note.close();
+      };
+    } catch (e) {
+      // Chrome on Android only shows notifications through the service worker (which focuses the app on a tap).
+      if (!navigator.serviceWorker) return;
+      navigator.serviceWorker.ready.then(function (reg) { return reg.showNotification(title, options); })
+        .catch(function () {});
+    }
     stats.notifications += 1;
   }
 

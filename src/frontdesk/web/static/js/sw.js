@@ -41,3 +41,14 @@ self.addEventListener("fetch", function (event) {
     });
   }));
 });
+
+// A tap on an alert shown through the worker (phones): focus an open dashboard, or open the queue.
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (list) {
+    for (var i = 0; i < list.length; i++) {
+      if ("focus" in list[i]) return list[i].focus();
+    }
+    return self.clients.openWindow("/pending");
+  }));
+});
