@@ -78,8 +78,8 @@ class Loader:
         calls_per_request = 1.5  # two calls in three escalate; the third is deflected or silent
         total_calls = int(REQUESTS * calls_per_request)
         # Look-ups per call so that, with the requests' own ~2.15 events each, the total is ~1,000,000
-        # (a look-up writes 1.7 events on average: the answer's `used`, a read-back's yes or no).
-        budget_per_call = (EVENTS - REQUESTS * 2.15) / total_calls / 1.7
+        # (a look-up writes ~1.5 events on average: the answer's `used`, a read-back's yes or no).
+        budget_per_call = (EVENTS - REQUESTS * 2.15) / total_calls / 1.45
         for i in range(total_calls):
             pending = i >= total_calls - int(PENDING * calls_per_request)
             if pending:

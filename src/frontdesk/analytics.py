@@ -94,15 +94,15 @@ def percentile(sorted_values: list[float], p: float) -> float | None:
 
 
 def _hour_bucket(db: Database, column: Any) -> Any:
-    """'YYYY-MM-DD HH' of a timestamp, in SQL."""
+    """'YYYY-MM-DD HH' of a timestamp, in SQL (SQLite stores ISO text: its first 13 characters)."""
     if db.is_sqlite:
-        return func.strftime("%Y-%m-%d %H", column)
+        return func.substr(column, 1, 13)
     return func.to_char(column, "YYYY-MM-DD HH24")
 
 
 def _day_bucket(db: Database, column: Any) -> Any:
     if db.is_sqlite:
-        return func.strftime("%Y-%m-%d", column)
+        return func.substr(column, 1, 10)
     return func.to_char(column, "YYYY-MM-DD")
 
 
@@ -168,20 +168,21 @@ def _requests(s: Session, db: Database, p: Period) -> dict[str, Any]:
     day_r, day_e = _day_bucket(db, hr.resolved_at), _day_bucket(db, hr.ended_at)
     per_day: dict[str, dict[str, int]] = {d.isoformat(): defaultdict(int) for d in p.days}
     totals: dict[str, int] = defaultdict(int)
-    ended_rows = list(s.execute(
-        select(day_r, hr.outcome, func.count()).where(_in(hr.resolved_at, p), hr.status == "resolved")
-        .group_by(day_r, hr.outcome)
-    ).all()) + list(s.execute(
+    waits: dict[str, list[float]] = defaultdict(list)
+    # Answers (on time and late): one pass gives their counts and their times to answer.
+    seconds = _seconds_between(db, hr.created_at, hr.resolved_at)
+    for day, outcome, secs in s.execute(
+        select(day_r, hr.outcome, seconds).where(_in(hr.resolved_at, p), hr.status == "resolved")
+    ):
+        per_day.setdefault(str(day), defaultdict(int))[str(outcome)] += 1
+        totals[str(outcome)] += 1
+        waits[str(day)].append(max(0.0, round(float(secs), 2)))  # julianday is exact to ~10 µs
+    for day, outcome, n in s.execute(
         select(day_e, hr.outcome, func.count()).where(_in(hr.ended_at, p), hr.status == "unresolved")
         .group_by(day_e, hr.outcome)
-    ).all())
-    for day, outcome, n in ended_rows:
+    ):
         per_day.setdefault(str(day), defaultdict(int))[str(outcome)] += n
         totals[str(outcome)] += n
-    waits: dict[str, list[float]] = defaultdict(list)
-    seconds = _seconds_between(db, hr.created_at, hr.resolved_at)
-    for day, secs in s.execute(select(day_r, seconds).where(_in(hr.resolved_at, p), hr.status == "resolved")):
-        waits[str(day)].append(max(0.0, round(float(secs), 2)))  # julianday is exact to ~10 µs
     every = sorted(w for ws in waits.values() for w in ws)
     ended = sum(totals.values())
     by_day = []

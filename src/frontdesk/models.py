@@ -144,7 +144,7 @@ class Call(Base):
         CheckConstraint(_in("channel", ("text", "voice")), name="ck_calls_channel"),
         Index("ix_calls_status_holder", "status", "holder"),
         # Analytics and priority (queue): a period's calls in one range scan; "called before" by phone.
-        Index("ix_calls_started", "started_at"),
+        Index("ix_calls_started", "started_at", "questions", "escalations"),  # covers the period's scan
         Index("ix_calls_phone_started", "caller_phone", "started_at"),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_call_id)
@@ -199,8 +199,8 @@ class HelpRequest(Base):
         Index("ix_help_status_created", "status", "created_at"),
         # Analytics: requests created / answered / ended in a period, each a range scan.
         Index("ix_help_created", "created_at"),
-        Index("ix_help_resolved", "resolved_at"),
-        Index("ix_help_ended", "ended_at"),
+        Index("ix_help_resolved", "resolved_at", "status", "outcome", "created_at"),  # covering
+        Index("ix_help_ended", "ended_at", "status", "outcome"),
         # One pending request per question: concurrent callers asking the same thing join it.
         Index(
             "uq_help_pending_question",

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal, select
+from sqlalchemy import Integer, case, func, literal, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from frontdesk.models import PENDING, Call, HelpRequest, HelpRequestCaller
@@ -162,24 +163,22 @@ def scored_pending(now: datetime, where: list[Any] | None = None) -> Any:
     calls among them are two grouped subqueries.
     """
     w, hr = HelpRequestCaller, HelpRequest
-    waiting = (
-        select(w.help_request_id.label("rid"), func.count().label("n"))
-        .join(hr, and_(hr.id == w.help_request_id, hr.status == PENDING))
+    pending = aliased(HelpRequest)
+    # One pass over the pending requests' callers: how many wait, how many of their calls are live.
+    counts = (
+        select(w.help_request_id.label("rid"), func.count().label("n"),
+               func.sum(case((Call.status == "live", 1), else_=0)).label("live"))
+        .select_from(pending)
+        .join(w, w.help_request_id == pending.id)
+        .outerjoin(Call, Call.id == w.call_id)
+        .where(pending.status == PENDING)
         .group_by(w.help_request_id)
         .subquery()
     )
-    live = (
-        select(w.help_request_id.label("rid"), func.count().label("n"))
-        .join(Call, Call.id == w.call_id)
-        .where(Call.status == "live")
-        .group_by(w.help_request_id)
-        .subquery()
-    )
-    priority = score_sql(now, func.coalesce(live.c.n, 0), func.coalesce(waiting.c.n, 1)).label("priority")
+    priority = score_sql(now, func.coalesce(counts.c.live, 0), func.coalesce(counts.c.n, 1)).label("priority")
     return (
         select(hr.id, priority, hr.expires_at)
-        .outerjoin(waiting, waiting.c.rid == hr.id)
-        .outerjoin(live, live.c.rid == hr.id)
+        .outerjoin(counts, counts.c.rid == hr.id)
         .where(hr.status == PENDING, *(where or []))
     )
 
