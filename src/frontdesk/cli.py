@@ -237,6 +237,33 @@ def kb_eval(file: Path, verbose: bool) -> None:
     click.echo(format_report(report, verbose=verbose))
 
 
+@main.group("eval")
+def eval_group() -> None:
+    """Evaluate the receptionist on scripted material."""
+
+
+@eval_group.command("dialogues")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--verbose", "-v", is_flag=True, help="List every turn that did not pass.")
+def eval_dialogues(files: tuple[Path, ...], verbose: bool) -> None:
+    """Play the scripted conversations of FILES (default: evals/dialogues/*.json) against the receptionist
+    (offline brain) and print pass rates by kind; untouched businesses are reported separately."""
+    from frontdesk.agent.dialogue_eval import evaluate_files
+
+    paths = list(files) or sorted(Path("evals/dialogues").glob("*.json"))
+    if not paths:
+        raise CliError("no dialogue files given and none in evals/dialogues/")
+    for path in paths:
+        if not path.exists():
+            raise CliError(f"no such file: {path}")
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        text, _ = evaluate_files(paths, verbose=verbose)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise CliError(f"not a valid dialogue file ({exc})") from None
+    click.echo(text)
+
+
 def _register_agent_commands() -> None:
     from frontdesk.agent import cli as agent_cli
 

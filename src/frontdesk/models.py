@@ -271,6 +271,18 @@ class KnowledgeEntry(Base):
     embedding_model: Mapped[str | None] = mapped_column(String(100))
 
 
+class NearMiss(Base):
+    """A question an entry does not answer, learned from a caller who declined its read-back."""
+
+    __tablename__ = "kb_near_misses"
+    __table_args__ = (Index("ix_near_miss_entry", "entry_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("knowledge_entries.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20), default="read_back")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Event(Base):
     """Append-only audit trail: every state change, who, what, when."""
 
