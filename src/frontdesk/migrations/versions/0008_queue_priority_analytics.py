@@ -1,14 +1,14 @@
 """queue: priority inputs on help requests, per-call question counters, analytics indexes
 
 Revision ID: queue_1
-Revises: security_1
+Revises: conversation_1
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "queue_1"
-down_revision = "security_1"
+down_revision = "conversation_1"
 branch_labels = None
 depends_on = None
 
