@@ -164,6 +164,13 @@ def test_notification_for_a_new_request_in_a_background_tab(phone_server: tuple[
         assert page.evaluate("window.Frontdesk.alerts.sounds") == 1
         sync_api.expect(page).to_have_title(re.compile(r"^\(2\) Pending · "), timeout=10000)
         assert second and page.evaluate("window.__asked") == 0
+        # A live handoff offer (the shape web/live.py streams for transfer events) alerts the same way, once.
+        offer = {"messages": [{"event_id": 99, "type": "transfer", "id": None, "transfer_id": "7",
+                               "action": "transfer_offered"}]}
+        for _ in range(2):
+            page.evaluate("d => document.dispatchEvent(new CustomEvent('frontdesk:update', {detail: d}))", offer)
+        page.wait_for_function("window.__shown.length === 2", timeout=10000)
+        assert page.evaluate("window.__shown")[1] == "A caller wants to talk to a person"
         context.close()
 
 
