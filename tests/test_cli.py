@@ -92,3 +92,25 @@ def test_bad_configuration_is_one_line(tmp_path: Path) -> None:
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path}/x.db", ENV="production", SECRET_KEY="")
     r = subprocess.run([sys.executable, "-m", "frontdesk.cli", "init-db"], env=env, capture_output=True, text=True)
     assert r.returncode == 2 and "SECRET_KEY" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_deactivate_and_reactivate_supervisor(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from frontdesk.accounts import Accounts
+    from frontdesk.clock import SystemClock
+    from frontdesk.db import Database
+
+    run("init-db")
+    assert run("create-supervisor", "boss@example.com", "--password", "long-enough-1").exit_code == 0
+    accounts = Accounts(Database(f"sqlite:///{tmp_path}/cli.db"), SystemClock())
+    sup = accounts.authenticate("boss@example.com", "long-enough-1")
+    assert sup is not None
+    token = accounts.issue_token(sup.id)
+    out = run("deactivate-supervisor", "Boss@Example.com")
+    assert out.exit_code == 0 and "deactivated" in out.output
+    assert accounts.authenticate("boss@example.com", "long-enough-1") is None
+    assert accounts.verify_token(token) is None
+    assert run("reactivate-supervisor", "boss@example.com").exit_code == 0
+    assert accounts.authenticate("boss@example.com", "long-enough-1") is not None
+    assert accounts.verify_token(token) is None  # ended tokens stay ended
+    _one_line_error(run("deactivate-supervisor", "nobody@example.com"), "no supervisor")
+    _one_line_error(run("reactivate-supervisor", "nobody@example.com"), "no supervisor")

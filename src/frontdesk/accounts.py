@@ -6,10 +6,11 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from frontdesk.audit import record_event
 from frontdesk.clock import Clock
@@ -21,6 +22,7 @@ from frontdesk.phones import PhoneError, to_e164
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 MIN_PASSWORD = 8
 TOKEN_TTL = timedelta(days=30)
+SESSION_TTL = timedelta(hours=12)  # the dashboard cookie's lifetime (PERMANENT_SESSION_LIFETIME)
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a login for an unknown email like a real one.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -111,7 +113,31 @@ class Accounts:
             if sup is None:
                 raise AccountError(f"no supervisor with email {email}")
             sup.password_hash = _hasher.hash(password)
-            record_event(s, now, entity="supervisor", entity_id=sup.id, action="password_changed", actor="cli")
+            ended = self._end_all(s, sup.id)
+            record_event(s, now, entity="supervisor", entity_id=sup.id, action="password_changed", actor="cli",
+                         sessions_and_tokens_ended=ended)
+
+    def set_active(self, email: str, active: bool) -> Supervisor:
+        """Deactivate (no login, every session and token ended at once) or reactivate a supervisor."""
+        email = (email or "").strip().lower()
+        now = self.clock.now()
+        with self.db.write() as s:
+            sup = s.scalar(select(Supervisor).where(Supervisor.email == email))
+            if sup is None:
+                raise AccountError(f"no supervisor with email {email}")
+            sup.is_active = active
+            details: dict[str, Any] = {}
+            if not active:
+                details["sessions_and_tokens_ended"] = self._end_all(s, sup.id)
+            record_event(s, now, entity="supervisor", entity_id=sup.id,
+                         action="reactivated" if active else "deactivated", actor="cli", **details)
+            return sup
+
+    @staticmethod
+    def _end_all(s: Any, supervisor_id: int) -> int:
+        """Delete every session and API token of a supervisor (inside the caller's transaction)."""
+        result = s.execute(delete(ApiToken).where(ApiToken.supervisor_id == supervisor_id))
+        return int(result.rowcount or 0)
 
     def authenticate(self, email: str, password: str) -> Supervisor | None:
         """The supervisor with this email and password, or None."""
@@ -127,27 +153,46 @@ class Accounts:
             s.execute(update(Supervisor).where(Supervisor.id == sup.id).values(last_login_at=self.clock.now()))
         return sup
 
-    def issue_token(self, supervisor_id: int) -> str:
-        """A new bearer token for the JSON API (shown once)."""
+    def issue_token(self, supervisor_id: int, kind: str = "api") -> str:
+        """A new bearer token for the JSON API, or (`kind="session"`) a dashboard session id; shown once."""
         token = secrets.token_urlsafe(32)
         now = self.clock.now()
         with self.db.write() as s:
-            s.add(ApiToken(supervisor_id=supervisor_id, token_hash=hash_token(token), created_at=now,
-                           expires_at=now + TOKEN_TTL))
+            if kind == "session":  # logins leave rows behind when nobody logs out: drop the expired ones
+                s.execute(delete(ApiToken).where(ApiToken.supervisor_id == supervisor_id,
+                                                 ApiToken.expires_at <= now))
+            s.add(ApiToken(supervisor_id=supervisor_id, token_hash=hash_token(token), kind=kind, created_at=now,
+                           expires_at=now + (SESSION_TTL if kind == "session" else TOKEN_TTL)))
         return token
 
-    def verify_token(self, token: str) -> Supervisor | None:
-        """The active supervisor owning an unexpired token, or None."""
+    def verify_token(self, token: str, kind: str = "api") -> Supervisor | None:
+        """The active supervisor owning an unexpired, unrevoked token of this kind, or None."""
         if not token or len(token) > 200:
             return None
         with self.db.read() as s:
             row = s.execute(
                 select(Supervisor)
                 .join(ApiToken, ApiToken.supervisor_id == Supervisor.id)
-                .where(ApiToken.token_hash == hash_token(token), ApiToken.expires_at > self.clock.now(),
-                       Supervisor.is_active.is_(True))
+                .where(ApiToken.token_hash == hash_token(token), ApiToken.kind == kind,
+                       ApiToken.expires_at > self.clock.now(), Supervisor.is_active.is_(True))
             ).scalar_one_or_none()
         return row
+
+    def revoke(self, token: str, everywhere: bool = False) -> int:
+        """End one token or session id (logout, `POST /auth/revoke`); `everywhere` ends all of its owner's.
+
+        Returns how many sessions and tokens ended (0 for an unknown token).
+        """
+        if not token or len(token) > 200:
+            return 0
+        with self.db.write() as s:
+            owner = s.scalar(select(ApiToken.supervisor_id).where(ApiToken.token_hash == hash_token(token)))
+            if owner is None:
+                return 0
+            if everywhere:
+                return self._end_all(s, owner)
+            s.execute(delete(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+            return 1
 
     def get(self, supervisor_id: int) -> Supervisor | None:
         """A supervisor by id."""

@@ -106,13 +106,37 @@ def create_supervisor(email: str, password: str, name: str, phone: str) -> None:
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
 def reset_password(email: str, password: str) -> None:
-    """Set a new password for a supervisor (ends their sessions)."""
+    """Set a new password for a supervisor (ends their sessions and API tokens)."""
     svc = services(migrate=True)
     try:
         svc.accounts.set_password(email, password)
     except LifecycleError as exc:
         raise CliError(str(exc)) from None
     click.echo(f"password of {email.strip().lower()} changed")
+
+
+@main.command("deactivate-supervisor")
+@click.argument("email")
+def deactivate_supervisor(email: str) -> None:
+    """Stop a supervisor from logging in; their sessions and API tokens end at once."""
+    svc = services(migrate=True)
+    try:
+        svc.accounts.set_active(email, False)
+    except LifecycleError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(f"supervisor {email.strip().lower()} deactivated; their sessions and API tokens are ended")
+
+
+@main.command("reactivate-supervisor")
+@click.argument("email")
+def reactivate_supervisor(email: str) -> None:
+    """Let a deactivated supervisor log in again (old sessions and tokens stay ended)."""
+    svc = services(migrate=True)
+    try:
+        svc.accounts.set_active(email, True)
+    except LifecycleError as exc:
+        raise CliError(str(exc)) from None
+    click.echo(f"supervisor {email.strip().lower()} reactivated")
 
 
 @main.command()
@@ -211,6 +235,33 @@ def kb_eval(file: Path, verbose: bool) -> None:
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise CliError(f"{file}: not a valid eval set ({exc})") from None
     click.echo(format_report(report, verbose=verbose))
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Evaluate the receptionist on scripted material."""
+
+
+@eval_group.command("dialogues")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--verbose", "-v", is_flag=True, help="List every turn that did not pass.")
+def eval_dialogues(files: tuple[Path, ...], verbose: bool) -> None:
+    """Play the scripted conversations of FILES (default: evals/dialogues/*.json) against the receptionist
+    (offline brain) and print pass rates by kind; untouched businesses are reported separately."""
+    from frontdesk.agent.dialogue_eval import evaluate_files
+
+    paths = list(files) or sorted(Path("evals/dialogues").glob("*.json"))
+    if not paths:
+        raise CliError("no dialogue files given and none in evals/dialogues/")
+    for path in paths:
+        if not path.exists():
+            raise CliError(f"no such file: {path}")
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        text, _ = evaluate_files(paths, verbose=verbose)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise CliError(f"not a valid dialogue file ({exc})") from None
+    click.echo(text)
 
 
 def _register_agent_commands() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -95,16 +96,32 @@ class Supervisor(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+TOKEN_KINDS = ("api", "session")
+
+
 class ApiToken(Base):
-    """A bearer token for the JSON API; only its SHA-256 is stored."""
+    """A bearer token for the JSON API (`kind` api) or a dashboard login (`kind` session, its id in the
+    signed cookie); only its SHA-256 is stored. Deleting the row ends the token or session server-side."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint(_in("kind", TOKEN_KINDS), name="ck_api_tokens_kind"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     supervisor_id: Mapped[int] = mapped_column(ForeignKey("supervisors.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), default="api", server_default="api")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class RateLimitWindow(Base):
+    """A fixed-window counter shared by every process: hits of `key` in the window starting at `window_start`
+    (seconds since the epoch). One conditional upsert per hit; rows of past windows are pruned."""
+
+    __tablename__ = "rate_limits"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger)
+    hits: Mapped[int] = mapped_column(Integer)
 
 
 class Caller(Base):
@@ -235,6 +252,18 @@ class KnowledgeEntry(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
     embedding_model: Mapped[str | None] = mapped_column(String(100))
+
+
+class NearMiss(Base):
+    """A question an entry does not answer, learned from a caller who declined its read-back."""
+
+    __tablename__ = "kb_near_misses"
+    __table_args__ = (Index("ix_near_miss_entry", "entry_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("knowledge_entries.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20), default="read_back")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Event(Base):

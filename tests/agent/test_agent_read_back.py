@@ -7,18 +7,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from agent_helpers import ScriptedLLM, new_state, run, text_session
+from agent_helpers import ScriptedLLM, new_state, run, text_session, wait_until
 from sqlalchemy import select
 
 from frontdesk.agent.brain import READ_BACK, OfflineBrain, read_back_reply
 from frontdesk.agent.receptionist import Receptionist
-from frontdesk.models import HelpRequest, KnowledgeEntry
+from frontdesk.models import HelpRequest, KnowledgeEntry, NearMiss
 from frontdesk.services import Services
 
 # Against the demo salon: the right entry ("Do you sell gift cards?") is read back, not told.
 SYNONYM = "do you have gift certificates"
 # The best entry is the wrong one (a price, not a duration): the caller says no.
-NEAR_MISS = "how long will my haircut take"
+NEAR_MISS = "is there a bus stop nearby"
 
 
 def pending(svc: Services) -> list[HelpRequest]:
@@ -77,6 +77,38 @@ def test_a_no_escalates_the_callers_own_question(salon: Services) -> None:
     [request] = pending(salon)
     assert request.id == request_id and request.question == NEAR_MISS
     assert "$" not in reply  # the read-back entry's price was never told
+
+
+def test_a_declined_read_back_is_learned_as_a_near_miss_in_every_process(salon: Services) -> None:
+    """The next caller with that wording is not read the same entry back, here or in another process."""
+    from frontdesk.knowledge.store import KnowledgeBase
+
+    async def declined() -> None:
+        state = new_state(salon, phone="+15550007778")
+        async with text_session(OfflineBrain(), state) as session:
+            await session.start(Receptionist(state))
+            assert "is your question" in _texts(await session.run(user_input=NEAR_MISS))
+            await session.run(user_input="no")
+
+    other_process = KnowledgeBase(salon.db, salon.clock)  # its own index, as in another process
+    assert other_process.search(NEAR_MISS).confirm is not None
+    run(declined())
+    with salon.db.read() as s:
+        [(entry_id, question)] = s.execute(select(NearMiss.entry_id, NearMiss.question)).all()
+        entry = s.get(KnowledgeEntry, entry_id)
+    assert question == NEAR_MISS and entry is not None and entry.question == "Is there parking nearby?"
+    assert salon.knowledge.search(NEAR_MISS).confirm is None
+    # Another process picks it up at its next index refresh (every 0.5 s at most).
+    assert wait_until(lambda: other_process.search(NEAR_MISS).confirm is None, 3.0)
+    assert other_process.search(SYNONYM).confirm is not None  # other wordings are untouched
+
+    async def next_caller() -> str:
+        state = new_state(salon, phone="+15550007779")
+        async with text_session(OfflineBrain(), state) as session:
+            await session.start(Receptionist(state))
+            return _texts(await session.run(user_input=NEAR_MISS))
+
+    assert run(next_caller()) == salon.settings.msg_escalation
 
 
 def test_something_else_after_a_read_back_is_a_new_question(salon: Services) -> None:

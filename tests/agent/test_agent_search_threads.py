@@ -30,7 +30,7 @@ def summary(result: SearchResult) -> tuple[Any, ...]:
 def test_concurrent_searches_give_the_sequential_results(salon: Services) -> None:
     with ThreadPoolExecutor(8) as pool:  # shared passes, the index lock and the gate under contention
         concurrent = list(pool.map(salon.knowledge.search, QUESTIONS * 3))
-    fresh = KnowledgeBase(salon.db, salon.clock)  # its own index and cache: every question embedded alone
+    fresh = KnowledgeBase(salon.db, salon.clock, judge_from=salon.settings.kb_judge_from)  # its own index and cache: every question embedded alone
     sequential = [fresh.search(q) for q in QUESTIONS]
     assert [summary(r) for r in concurrent] == [summary(r) for r in sequential] * 3
     assert any(r.answerable for r in sequential) and not all(r.answerable for r in sequential)

@@ -40,13 +40,16 @@ REACHED = {
     },
 }
 # Answered correctly with the agent's read-back and a truthful caller (EvalReport.confirmed), as reached.
+# 2026-12-01 (issue 14): an entry that drops the caller's qualifier (kids, dog, Sunday, ten) is no longer read
+# back; that cost one question each on dental, hotel and restaurant (WordLlama) and two on optometry, and
+# removed 15 read-backs of the wrong entry (bench/RESULTS.md, "Conversation").
 READ_BACK = {
-    "minilm": {"salon": 0.920, "dental": 0.831, "auto": 0.843, "restaurant": 0.828, "holdout_vet": 0.826,
-               "holdout_plumber": 0.689, "holdout_gym": 0.622, "holdout_hotel": 0.567, "holdout_physio": 0.678,
-               "holdout_optometry": 0.611, "holdout_bikeshop": 0.522},
-    "wordllama": {"salon": 0.828, "dental": 0.718, "auto": 0.729, "restaurant": 0.776, "holdout_vet": 0.797,
-                  "holdout_plumber": 0.656, "holdout_gym": 0.533, "holdout_hotel": 0.456, "holdout_physio": 0.500,
-                  "holdout_optometry": 0.478, "holdout_bikeshop": 0.444},
+    "minilm": {"salon": 0.920, "dental": 0.817, "auto": 0.843, "restaurant": 0.828, "holdout_vet": 0.826,
+               "holdout_plumber": 0.689, "holdout_gym": 0.622, "holdout_hotel": 0.556, "holdout_physio": 0.678,
+               "holdout_optometry": 0.589, "holdout_bikeshop": 0.522},
+    "wordllama": {"salon": 0.828, "dental": 0.718, "auto": 0.729, "restaurant": 0.759, "holdout_vet": 0.797,
+                  "holdout_plumber": 0.656, "holdout_gym": 0.533, "holdout_hotel": 0.444, "holdout_physio": 0.500,
+                  "holdout_optometry": 0.456, "holdout_bikeshop": 0.444},
 }
 # One question of slack: numeric noise across BLAS builds can flip a borderline item.
 SLACK = 0.02

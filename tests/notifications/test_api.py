@@ -89,7 +89,7 @@ def test_dashboard_resend_form_needs_login_and_csrf(svc, app, auth) -> None:  # 
     assert anonymous.status_code in (302, 400) and "/requests/" not in anonymous.headers.get("Location", "")
     sup = svc.accounts.authenticate("boss@example.com", "correct horse battery")
     with client.session_transaction() as sess:
-        sess["supervisor_id"], sess["pw"] = sup.id, sup.password_hash[-16:]
+        sess["sid"] = svc.accounts.issue_token(sup.id, kind="session")
     assert client.post(f"/followups/{row.id}/resend").status_code == 400  # no CSRF token
     token = client.get("/_test/csrf").get_data(as_text=True)
     r = client.post(f"/followups/{row.id}/resend", data={"csrf_token": token})

@@ -102,15 +102,28 @@ def test_holder_marking_sent_wins_over_the_switch(make_services) -> None:  # typ
 
 
 def test_console_fallback_logs_masked_number(make_services, caplog) -> None:  # type: ignore[no-untyped-def]
+    """The body (caller question, name, answer) goes to the console outbox stream, never the application log."""
     svc = make_services()
     call = add_call(svc, phone=PHONE, status="ended")
-    with caplog.at_level(logging.INFO, logger="frontdesk.notifications"):
-        rid = ask_and_answer(svc, call)
-        svc.dispatcher.run_once()
+    outbox: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: outbox.append(record.getMessage())  # type: ignore[method-assign]
+    from frontdesk.notifications.console_outbox import outbox_logger
+
+    outbox_logger().addHandler(handler)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            rid = ask_and_answer(svc, call)
+            svc.dispatcher.run_once()
+    finally:
+        outbox_logger().removeHandler(handler)
     row = caller_row(svc, rid)
     assert (row.channel, row.status) == ("console", "sent")
-    assert "Yes, on Saturdays." in caplog.text and "4567" in caplog.text
+    assert "console follow-up" in caplog.text and "4567" in caplog.text
+    assert "Yes, on Saturdays." not in caplog.text and "keratin" not in caplog.text and "Dana" not in caplog.text
     assert PHONE not in caplog.text
+    assert any("Yes, on Saturdays." in line and "4567" in line for line in outbox)
+    assert not any(PHONE in line for line in outbox)
 
 
 def test_caller_without_phone_is_dead_with_clear_error(make_services, twilio) -> None:  # type: ignore[no-untyped-def]

@@ -108,7 +108,8 @@ def test_session_cookie_flags(web_services) -> None:  # type: ignore[no-untyped-
     from frontdesk.web import create_app
     from tests.conftest import make_settings
 
-    prod = create_app(make_settings(web_services.settings.database_url, env="production"), services=web_services)
+    prod = create_app(make_settings(web_services.settings.database_url, env="production",
+                                    secret_key="Vq3-JtZ8rXw0_pLk2NfYb7HsCd9GmEa4Ru6T"), services=web_services)
     prod.config["WTF_CSRF_ENABLED"] = False
     r = prod.test_client().post("/login", data={"email": EMAIL, "password": PASSWORD})
     cookie = r.headers["Set-Cookie"]

@@ -37,7 +37,7 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, Services]]:
 def test_supervisor_answers_live_queue_in_a_browser(live_server: tuple[str, Services]) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     base, svc = live_server
-    first = escalate(svc, "Do you do keratin for curly hair?", phone="+15551234567")
+    first = escalate(svc, "Do you cut curly hair for kids?", phone="+15551234567")
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     with chromium() as browser:
@@ -53,7 +53,7 @@ def test_supervisor_answers_live_queue_in_a_browser(live_server: tuple[str, Serv
         sync_api.expect(page.locator("#live-status")).to_have_attribute("data-state", "live", timeout=5000)
 
         # Start typing an answer, then a new request arrives.
-        draft = "Yes, we do keratin for curly hair, it takes about"
+        draft = "Yes, we cut curly hair for kids, it takes about"
         box = page.locator(f"#answer-{first}")
         box.click()
         box.type(draft)
@@ -65,9 +65,9 @@ def test_supervisor_answers_live_queue_in_a_browser(live_server: tuple[str, Serv
         assert page.evaluate("window.__noReload") is True  # no reload happened
         assert box.input_value() == draft  # the draft survived
         sync_api.expect(page.locator("#pending-total")).to_have_text("2")
-        # A suggested answer fills the box in one click (seeded knowledge matches keratin).
+        # A suggested answer fills the box in one click (seeded knowledge matches curly hair).
         page.locator(f"#request-{first} .js-suggest").first.click()
-        assert "keratin" in box.input_value().lower()
+        assert "curly" in box.input_value().lower()
         box.fill(draft + " 2.5 hours.")
         page.screenshot(path=str(artifacts / "dashboard-queue.png"), full_page=False)
         if os.environ.get("UPDATE_SCREENSHOT"):  # refresh the README's picture on purpose only

@@ -30,7 +30,7 @@ def test_history_filters_search_and_pages(client: FlaskClient, web_services: Ser
     found = client.get("/resolved?q=colour").get_data(as_text=True)
     assert "14 requests" in found and "about parking" not in found
     assert "0 requests" in client.get("/resolved?q=%25").get_data(as_text=True)  # LIKE wildcards are literal
-    assert client.get("/resolved?page=abc").status_code == 200
+    assert client.get("/resolved?page=abc").status_code == 400  # strict: a 400 page, never a 500
 
     unresolved = client.get("/unresolved").get_data(as_text=True)
     assert "2 requests" in unresolved and "Answer late" in unresolved
@@ -112,3 +112,24 @@ def test_profile_is_saved_with_an_event(client: FlaskClient, web_services: Servi
     assert "Glow Hair Studio" in client.get("/pending").get_data(as_text=True)  # shown in the layout
     r = client.post("/profile", data={**form, "name": " "})
     assert r.status_code == 400 and "needs a name" in r.get_data(as_text=True)
+
+
+def test_knowledge_page_flags_profile_duplicates_and_possible_conflicts(client: FlaskClient,
+                                                                         web_services: Services) -> None:
+    """An entry the profile answers first is marked as unused; a supervisor's answer that says something
+    about the same question as an older entry is shown as a possible conflict with it."""
+    from frontdesk.lifecycle import Answered
+    from frontdesk.web.profile import save
+
+    save(web_services, {"name": "Glow", "hours": "Monday to Friday 9am to 5pm"}, by=EMAIL)
+    web_services.knowledge.create("What are your opening hours?", "We're open every day 8 to 8.", by=EMAIL)
+    old = web_services.knowledge.create("Can I bring my dog?", "No pets, sorry, except guide dogs.", by=EMAIL)
+    rid = escalate(web_services, "Can I bring my dog to my appointment?")
+    with web_services.db.write() as s:
+        new_id = web_services.knowledge.learn(s, Answered(id=rid, question="Can I bring my dog to my appointment?",
+                                                          answer="Small dogs are welcome in the salon."),
+                                              "Can I bring my dog to my appointment?", EMAIL, web_services.clock.now())
+    body = client.get("/knowledge").get_data(as_text=True)
+    assert "Answered by the business profile" in body
+    assert f'id="entry-{new_id}"' in body and f'Possible conflict</strong> with <a href="#entry-{old.id}">' in body
+    assert body.count("Possible conflict") == 1

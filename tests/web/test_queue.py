@@ -19,22 +19,22 @@ from tests.web.conftest import EMAIL, escalate, start_call
 def test_card_shows_what_a_supervisor_needs(client: FlaskClient, web_services: Services) -> None:
     seed_demo(web_services.db, web_services.clock, web_services.knowledge)
     call = start_call(web_services, "+15551234567", [("agent", "Glow Hair Studio, how can I help?"),
-                                                      ("caller", "Do you do keratin for curly hair?")])
-    rid = web_services.desk.escalate("Do you do keratin for curly hair?", call_id=call,
+                                                      ("caller", "Do you cut curly hair for kids?")])
+    rid = web_services.desk.escalate("Do you cut curly hair for kids?", call_id=call,
                                      caller_phone="+15551234567", caller_name="Ana").request_id
-    escalate(web_services, "Do you do keratin for curly hair?", phone="+15559876543")  # a second caller joins
+    escalate(web_services, "Do you cut curly hair for kids?", phone="+15559876543")  # a second caller joins
     web_services.clock.advance(seconds=90)  # type: ignore[attr-defined]
     body = client.get("/pending").get_data(as_text=True)
-    assert f'id="request-{rid}"' in body and "Do you do keratin for curly hair?" in body
+    assert f'id="request-{rid}"' in body and "Do you cut curly hair for kids?" in body
     assert "+1••••••4567" in body and "+15551234567" not in body  # masked phone
     assert "1 min" in body  # waited
     assert "8 min" in body  # 600 s timeout - 90 s = 8 min 30 s left
     assert 'data-field="waiters">2<' in body
     assert "yes (2)" in body  # both callers still on the line
     assert "Glow Hair Studio, how can I help?" in body  # transcript around the question
-    assert "keratin treatments start at $250" in body  # suggested answer from the knowledge base
+    assert "specialise in curly and textured hair" in body  # suggested answer from the knowledge base
     assert 'name="add_to_kb" value="1" checked' in body
-    assert 'name="kb_question" value="Do you do keratin for curly hair?"' in body
+    assert 'name="kb_question" value="Do you cut curly hair for kids?"' in body
 
 
 def test_empty_queue_says_so(client: FlaskClient) -> None:
@@ -177,7 +177,7 @@ def test_hang_up_reaches_the_card_through_the_event_feed(client: FlaskClient, we
     """A caller hanging up is an event of their request, so an open queue page re-fetches the card and
     its "on the line" badge turns into "will get a text"."""
     call = start_call(web_services, "+15551234567")
-    rid = web_services.desk.escalate("Do you do keratin for curly hair?", call_id=call,
+    rid = web_services.desk.escalate("Do you cut curly hair for kids?", call_id=call,
                                      caller_phone="+15551234567").request_id
     with web_services.db.read() as s:
         last = int(s.scalar(select(func.max(Event.id))) or 0)

@@ -7,6 +7,7 @@ decided in code (DESIGN invariant 5).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from concurrent.futures import Executor
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 # A hostile caller cannot flood the supervisors' queue from one call.
 MAX_ESCALATIONS_PER_CALL = 5
+# A lookup still running after this long is waiting on the LLM judge: tell the caller so.
+JUDGE_NOTICE_SECONDS = 0.7
+ONE_MOMENT = "One moment, let me check that."
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,12 @@ def find_answer(state: CallState, question: str, remember: bool = False) -> dict
 
 
 def _find(state: CallState, question: str) -> dict[str, object]:
+    # The profile is the source of truth for what it holds (hours, address, phone, services): it answers
+    # first, so a knowledge entry restating an older fact never contradicts it.
+    fact = state.profile.lookup(question)
+    if fact:
+        return {"answerable": True, "answer": fact, "source": "profile", "reason": "business profile",
+                "matches": [], "entry_id": None, "confirm": None}
     result = state.services.knowledge.search(question)
     matches = [{"question": m.question, "score": m.score} for m in result.matches]
     best = result.best if result.answerable else None
@@ -95,10 +105,6 @@ def _find(state: CallState, question: str) -> dict[str, object]:
     if best is not None:
         return {"answerable": True, "answer": best.answer, "source": "knowledge", "reason": reason,
                 "matches": matches, "entry_id": best.id, "confirm": None}
-    fact = state.profile.lookup(question)
-    if fact:
-        return {"answerable": True, "answer": fact, "source": "profile", "reason": "business profile",
-                "matches": matches, "entry_id": None, "confirm": None}
     c = result.confirm
     confirm = Confirmation(question, c.id, c.question, c.answer) if c is not None else None
     return {"answerable": False, "answer": None, "source": None, "reason": reason, "matches": matches,
@@ -119,6 +125,14 @@ def count_use(state: CallState, entry_id: int) -> None:
         state.services.knowledge.mark_used(entry_id)
     except Exception:
         log.exception("could not count a knowledge use")
+
+
+def record_near_miss(state: CallState, pending: Confirmation) -> None:
+    """A declined read-back: `pending.entry_id` does not answer the caller's question (best effort)."""
+    try:
+        state.services.knowledge.add_near_miss(pending.question, pending.entry_id)
+    except Exception:
+        log.exception("could not record a near miss")
 
 
 def prepare_question(state: CallState, question: str) -> None:
@@ -177,6 +191,18 @@ async def _count(state: CallState, entry_id: int) -> None:
         await run_db(None, count_use, state, entry_id)
 
 
+async def _search_telling_a_slow_judge(ctx: RunContext[CallState], question: str) -> dict[str, object]:
+    """`find_answer` off the loop; when an LLM judge is configured and the search is still running after
+    `JUDGE_NOTICE_SECONDS` (a borderline match waiting on the judge), the caller hears "one moment" first."""
+    state = ctx.userdata
+    search = asyncio.ensure_future(run_db(state.search_executor, find_answer, state, question))
+    if getattr(state.services.knowledge.index, "llm_judge", None) is not None:
+        done, _ = await asyncio.wait({search}, timeout=JUDGE_NOTICE_SECONDS)
+        if not done:
+            ctx.session.say(ONE_MOMENT)
+    return await search
+
+
 class Receptionist(Agent):
     """The salon's receptionist: answers from the knowledge base and profile, escalates the rest."""
 
@@ -197,7 +223,7 @@ class Receptionist(Agent):
         state = ctx.userdata
         found = take_verdict(state, question)
         if found is None:
-            found = await run_db(state.search_executor, find_answer, state, question)
+            found = await _search_telling_a_slow_judge(ctx, question)
         entry_id = found.pop("entry_id")
         confirm = found.pop("confirm")
         # The entry's answer stays in code until the caller says yes: the model only sees its question.
@@ -230,6 +256,8 @@ class Receptionist(Agent):
             await _count(state, pending.entry_id)
             return json.dumps({"answerable": True, "answer": pending.answer, "source": "knowledge",
                                "reason": "the caller confirmed the question"})
+        # Learned at once, in every process: the next caller with these words is not read this entry back.
+        await run_db(state.db_executor, record_near_miss, state, pending)
         if not state.services.knowledge.is_prepared(pending.question):
             await run_db(state.search_executor, prepare_question, state, pending.question)
         return await run_db(state.db_executor, escalate, state, pending.question)

@@ -60,6 +60,7 @@ class EvalReport:
     baseline_threshold: float
     confirmed: Rates = field(default_factory=lambda: Rates(0, 0, 0))
     confirm_asked: float = 0.0
+    confirm_wrong: float = 0.0  # share of all questions read back an entry that is not theirs
     misses: list[str] = field(default_factory=list)  # in-KB questions the gate escalated
     wrong: list[str] = field(default_factory=list)  # in-KB questions answered with a wrong entry
     false: list[str] = field(default_factory=list)  # out-of-KB questions answered
@@ -89,7 +90,7 @@ def evaluate(path_or_dict: str | Path | dict[str, Any], index_factory: IndexFact
 
     in_kb = [(q, key_to_int[str(k)]) for k, qs in data.get("paraphrases", {}).items() for q in qs]
     out_kb = list(data.get("out_of_kb", []))
-    top1 = top3 = g_ok = g_wrong = b_ok = b_wrong = g_false = b_false = c_ok = asked = 0
+    top1 = top3 = g_ok = g_wrong = b_ok = b_wrong = g_false = b_false = c_ok = c_wrong = asked = 0
     report = EvalReport(data.get("business", "?"), model, len(data["entries"]), len(in_kb), len(out_kb),
                         0.0, 0.0, Rates(0, 0, 0), Rates(0, 0, 0), thr)
     for q, gold in in_kb:
@@ -107,6 +108,7 @@ def evaluate(path_or_dict: str | Path | dict[str, Any], index_factory: IndexFact
             report.misses.append(q)
             asked += res.confirm is not None
             c_ok += res.confirm is not None and res.confirm.id == gold
+            c_wrong += res.confirm is not None and res.confirm.id != gold
         if res.matches and res.matches[0].score >= thr:
             if ids[0] == gold:
                 b_ok += 1
@@ -118,6 +120,7 @@ def evaluate(path_or_dict: str | Path | dict[str, Any], index_factory: IndexFact
             g_false += 1
             report.false.append(q)
         asked += res.confirm is not None
+        c_wrong += res.confirm is not None
         if res.matches and res.matches[0].score >= thr:
             b_false += 1
     n_in, n_out = max(len(in_kb), 1), max(len(out_kb), 1)
@@ -126,6 +129,7 @@ def evaluate(path_or_dict: str | Path | dict[str, Any], index_factory: IndexFact
     report.baseline = Rates(b_ok / n_in, b_wrong / n_in, b_false / n_out)
     report.confirmed = Rates((g_ok + c_ok) / n_in, g_wrong / n_in, g_false / n_out)
     report.confirm_asked = asked / max(len(in_kb) + len(out_kb), 1)
+    report.confirm_wrong = c_wrong / max(len(in_kb) + len(out_kb), 1)
     return report
 
 
@@ -139,7 +143,8 @@ def format_report(report: EvalReport, verbose: bool = False) -> str:
         f"  gate           answered correctly {g.answered_correctly:6.1%}   wrong {g.wrong_answers:5.1%}"
         f"   false answers {g.false_answers:5.1%}",
         f"  + read-back    answered correctly {report.confirmed.answered_correctly:6.1%}   (asked back on"
-        f" {report.confirm_asked:.0%} of questions; a truthful caller adds no wrong or false answer)",
+        f" {report.confirm_asked:.0%} of questions, {report.confirm_wrong:.0%} with an entry not theirs;"
+        " a truthful caller adds no wrong or false answer)",
         f"  cosine>={report.baseline_threshold:.2f}  answered correctly {b.answered_correctly:6.1%}"
         f"   wrong {b.wrong_answers:5.1%}   false answers {b.false_answers:5.1%}",
     ]

@@ -101,5 +101,5 @@ class OpenAIJudge:
             log.warning("knowledge judge call failed; escalating", exc_info=True)
             return ESCALATE
         verdict = parse_verdict(content, candidates)
-        log.info("knowledge judge: %s for %r", verdict, question[:80])
+        log.info("knowledge judge: %s", verdict)  # the question is caller text: not in the log
         return verdict

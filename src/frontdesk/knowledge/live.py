@@ -36,6 +36,8 @@ from .retrieval import (
 log = logging.getLogger(__name__)
 
 SERVED = "active"
+#: Near misses loaded per process (newest first); far more than any business records.
+MAX_NEAR_MISSES = 5000
 
 
 class LiveIndex:
@@ -109,12 +111,30 @@ class LiveIndex:
                 sig = tuple(s.execute(select(
                     func.count(ke.id), func.count(ke.id).filter(ke.status == SERVED),
                     func.max(ke.updated_at), func.max(ke.id))).one())
+                nm = self._near_miss_model()
+                sig += tuple(s.execute(select(func.count(nm.id), func.max(nm.id))).one())
             if self._index is not None and sig == self._signature and not self._dirty and not expired:
                 return self._index
             self._dirty = False
             self._sync(sig, now)
             assert self._index is not None
             return self._index
+
+    def _near_miss_model(self):
+        from frontdesk.models import NearMiss
+
+        return NearMiss
+
+    def _load_near_misses(self) -> None:
+        """Every recorded near miss becomes a negative of its entry (callers' declined read-backs)."""
+        nm = self._near_miss_model()
+        idx = self._index
+        assert idx is not None
+        with self.db.read() as s:
+            rows = s.execute(select(nm.entry_id, nm.question).order_by(nm.id.desc()).limit(MAX_NEAR_MISSES)).all()
+        rows = [r for r in rows if r.entry_id in self._texts]
+        vecs: Any = self.embedder.embed_questions([r.question for r in rows]) if rows else []
+        idx.set_negatives([(r.entry_id, v) for r, v in zip(rows, vecs, strict=True)])
 
     def _empty_index(self) -> KnowledgeIndex:
         return KnowledgeIndex([], embedder=self.embedder, llm_judge=self.llm_judge, judge_from=self.judge_from)
@@ -140,6 +160,8 @@ class LiveIndex:
         changed = [i for i, qa in served.items() if self._texts.get(i) != qa]
         if changed:
             self._load_vectors(changed, served)
+        if self._signature is None or sig[4:] != self._signature[4:] or changed:
+            self._load_near_misses()
         self._signature, self._next_expiry = sig, next_expiry
 
     def _load_vectors(self, ids: list[int], served: dict[int, tuple[str, str]]) -> None:

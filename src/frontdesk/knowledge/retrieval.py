@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -18,13 +19,16 @@ import numpy as np
 from .embedding import Embedder, get_word_embedder, load_default_embedder
 from .gate import GateConfig, WordCoverage, gate_features
 from .gate_params import config_for
-from .text import conflicting_word, content_words, numbers
+from .text import NUMBER_GROUP, conflicting_word, content_words, dropped_qualifiers, numbers, qualifier_groups
 
 log = logging.getLogger(__name__)
 
 VECTOR_DTYPE = np.dtype("<f4")
 #: Query within this cosine of a recorded near miss for the best entry => escalate.
 NEGATIVE_SIM = 0.86
+#: A qualifier group (dogs, kids ...) mentioned by at least this share of the entries is the business's
+#: everyday subject: an entry may leave it unsaid and still be read back.
+EVERYDAY_QUALIFIER = 0.15
 
 
 @dataclass
@@ -106,6 +110,7 @@ class KnowledgeIndex:
         self._row: dict[int, int] = {}
         self._entries: dict[int, Entry] = {}
         self._neg_vecs: dict[int, list[np.ndarray]] = {}
+        self._qualifiers: Counter[str] = Counter()  # qualifier group -> entries mentioning it
         self.add_many(list(entries))
 
     # -- maintenance -------------------------------------------------------------------
@@ -158,7 +163,9 @@ class KnowledgeIndex:
                 self._ids[row] = moved
                 self._row[moved] = row
             self._ids.pop()
-            self._entries.pop(eid, None)
+            gone = self._entries.pop(eid, None)
+            if gone is not None:
+                self._qualifiers.subtract(qualifier_groups(entry_text(gone.question, gone.answer)))
             self._neg_vecs.pop(eid, None)
 
     def _put(self, e: Entry) -> None:
@@ -173,6 +180,10 @@ class KnowledgeIndex:
             self._ids.append(e.id)
             self._row[e.id] = row
         self._mat[row] = e.vector
+        old = self._entries.get(e.id)
+        if old is not None:
+            self._qualifiers.subtract(qualifier_groups(entry_text(old.question, old.answer)))
+        self._qualifiers.update(qualifier_groups(entry_text(e.question, e.answer)))
         # Keep text only: the matrix row is the vector (no second copy per entry).
         self._entries[e.id] = Entry(e.id, e.question, e.answer, None)
 
@@ -184,6 +195,28 @@ class KnowledgeIndex:
         v = self.embedder.embed([question])[0]
         with self._lock:
             self._neg_vecs.setdefault(int(entry_id), []).append(v)
+
+    def closest_other(self, entry_id: int, question: str) -> Match | None:
+        """The entry other than ``entry_id`` that ``question`` matches best (cosine, as a search ranks)."""
+        qv = self.embedder.embed([question])[0]
+        with self._lock:
+            row = self._row.get(entry_id)
+            n = len(self._ids)
+            if row is None or n < 2:
+                return None
+            scores = self._mat[:n] @ qv
+            scores[row] = -1.0
+            best = int(np.argmax(scores))
+            e = self._entries[self._ids[best]]
+            return Match(e.id, e.question, e.answer, float(scores[best]))
+
+    def set_negatives(self, negatives: list[tuple[int, np.ndarray]]) -> None:
+        """Replace every recorded near miss with ``(entry id, question vector)`` pairs."""
+        fresh: dict[int, list[np.ndarray]] = {}
+        for entry_id, vector in negatives:
+            fresh.setdefault(int(entry_id), []).append(np.asarray(vector, dtype=np.float32))
+        with self._lock:
+            self._neg_vecs = fresh
 
     # -- queries -------------------------------------------------------------------------
     def search(self, query: str, k: int = 3, judge: bool = True) -> SearchResult:
@@ -210,7 +243,9 @@ class KnowledgeIndex:
         p = self.gate.probability(feats)
         answerable, reason, undecided = self._decide(query, qv, feats, p, best, negs.get(best.id, []), matches,
                                                      judge)
-        confirm = best if undecided and p >= self.gate.confirm_from else None
+        # Read back only what could be the caller's question: never an entry that drops their qualifier
+        # ("keratin for kids under 10" is not "Do you do keratin treatments?").
+        confirm = best if undecided and p >= self.gate.confirm_from and self._may_read_back(query, best) else None
         if answerable and reason.startswith("judge picked"):
             picked = int(reason.rsplit(" ", 1)[1])
             best = next(m for m in matches if m.id == picked)
@@ -218,6 +253,16 @@ class KnowledgeIndex:
                 # A weak match: the judge narrowed it down, the caller has the last word (read back).
                 answerable, confirm, reason = False, best, f"{reason} for a weak match (p={p:.2f}); read back"
         return SearchResult(matches, answerable, best if answerable else None, reason, confirm)
+
+    def _may_read_back(self, query: str, entry: Match) -> bool:
+        """Whether ``entry`` could be the caller's question: it drops none of their qualifiers, unless the
+        qualifier is this business's everyday subject (dogs and cats at a vet: mentioned by at least
+        ``EVERYDAY_QUALIFIER`` of the entries), which an entry leaves unsaid."""
+        dropped = dropped_qualifiers(query, entry_text(entry.question, entry.answer))
+        with self._lock:
+            n = max(len(self._ids), 1)
+            return all(group != NUMBER_GROUP and self._qualifiers[group] >= EVERYDAY_QUALIFIER * n
+                       for _, group in dropped)
 
     def _decide(self, query: str, qv: np.ndarray, feats: dict[str, float], p: float, best: Match,
                 negatives: list[np.ndarray], matches: list[Match], judge: bool = True) -> tuple[bool, str, bool]:

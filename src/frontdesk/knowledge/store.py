@@ -22,12 +22,15 @@ from frontdesk.knowledge import simple
 from frontdesk.knowledge.live import LiveIndex
 from frontdesk.knowledge.retrieval import LLMJudge, SearchResult
 from frontdesk.lifecycle import Answered
-from frontdesk.models import KB_STATUSES, KnowledgeEntry, table_of
+from frontdesk.models import KB_STATUSES, KnowledgeEntry, NearMiss, table_of
 from frontdesk.text import clean
 
 log = logging.getLogger(__name__)
 
 MAX_Q, MAX_A = 1000, 4000
+#: A learned entry's question matching an older entry this strongly (cosine to its question + answer,
+#: as the search ranks) may contradict it: shown as a possible conflict. A heuristic, for a person to check.
+CONFLICT_SIM = 0.70
 SERVED = "active"
 _ENTRIES = table_of(KnowledgeEntry)
 _INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
@@ -93,6 +96,32 @@ class KnowledgeBase:
             ).all()
         return simple.search(clean(query, MAX_Q), [(r.id, r.question, r.answer) for r in rows], k=k)
 
+    def possible_conflicts(self, entries: list[KnowledgeEntry]) -> dict[int, tuple[int, str]]:
+        """Learned entries that may contradict an older entry: `{learned id: (other id, other question)}`.
+
+        A supervisor's answer to a question that matched an entry strongly (a caller declined that entry's
+        read-back, or the question's cosine to it is >= `CONFLICT_SIM`) is shown for a person to reconcile.
+        One embedding per learned entry on the page (cached per process).
+        """
+        learned = [e for e in entries if e.source == "learned" and e.status == SERVED]
+        if not learned or not self._semantic_ok():
+            return {}
+        index = self.index.refresh()
+        with self.db.read() as s:
+            declined = dict(s.execute(select(NearMiss.question, NearMiss.entry_id)
+                                      .where(NearMiss.question.in_([e.question for e in learned]))).all())
+            questions = dict(s.execute(select(KnowledgeEntry.id, KnowledgeEntry.question)
+                                       .where(KnowledgeEntry.id.in_(list(declined.values())))).all())
+        out = {}
+        for e in learned:
+            if e.question in declined and declined[e.question] in questions:  # a caller declined its read-back
+                out[e.id] = (declined[e.question], questions[declined[e.question]])
+                continue
+            other = index.closest_other(e.id, e.question)
+            if other is not None and other.score >= CONFLICT_SIM and other.id < e.id:
+                out[e.id] = (other.id, other.question)
+        return out
+
     def prepare_question(self, question: str) -> None:
         """Embed a new question before the escalation transaction, so grouping inside it is cheap."""
         if self._semantic_ok():
@@ -145,6 +174,24 @@ class KnowledgeBase:
             )
 
     # -- writing ------------------------------------------------------------------------------
+    def add_near_miss(self, question: str, entry_id: int, *, source: str = "read_back") -> None:
+        """Record that `entry_id` does not answer `question` (a caller declined its read-back).
+
+        Every process loads it at its next index refresh (<= 0.5 s): a caller with that wording is
+        then neither read back nor told that entry again.
+        """
+        q = clean(question, MAX_Q)
+        if not q:
+            return
+        now = self.clock.now()
+        with self.db.write() as s:
+            if s.get(KnowledgeEntry, entry_id) is None:
+                return
+            s.add(NearMiss(entry_id=entry_id, question=q, source=source, created_at=now))
+            record_event(s, now, entity="knowledge", entity_id=entry_id, action="near_miss", actor="caller",
+                         source=source)
+        self.index.mark_dirty()
+
     def _validated(self, question: str, answer: str) -> tuple[str, str]:
         q, a = clean(question, MAX_Q), clean(answer, MAX_A)
         if not q:

@@ -126,3 +126,56 @@ def numbers(text: str) -> frozenset[str]:
     """Numbers, number words and codes with digits ("4pm", "b12"): "Question 1" and
     "Question 2" are different questions, however similar the rest."""
     return frozenset(w for w in words(text) if w in _NUMBER_WORDS or any(c.isdigit() for c in w))
+
+
+# Qualifiers that change what a question is about ("keratin for kids", "implants for dogs", "open on
+# Sundays", "parties of ten"): who it is for, which animal, which day or season, how many. An entry
+# that mentions none of them may be a different question; see `dropped_qualifiers`.
+_QUALIFIER_GROUPS: dict[str, str] = {}
+for _group, _members in (
+    ("child", "kid kids kiddo child children baby babies toddler toddlers infant infants teen teens teenager "
+              "teenagers son sons daughter daughters boy boys girl girls minor minors"),
+    ("senior", "senior seniors elderly pensioner pensioners"),
+    ("student", "student students"),
+    ("military", "military veteran veterans"),
+    ("dog", "dog dogs puppy puppies"),
+    ("cat", "cat cats kitten kittens"),
+    ("online", "online virtual remote remotely zoom"),
+    ("winter", "winter"), ("summer", "summer"),
+    ("holiday", "holiday holidays christmas thanksgiving easter"),
+):
+    for _w in _members.split():
+        _QUALIFIER_GROUPS[_w] = _group
+for _day in _DAYS.split():
+    _QUALIFIER_GROUPS[_day] = _day
+    _QUALIFIER_GROUPS[_day + "s"] = _day
+_WEEK = set(_DAYS.split())
+# An entry word that covers a whole group: "pets" covers dogs and cats, "family" covers children.
+_COVERS = {"pet": {"dog", "cat"}, "pets": {"dog", "cat"}, "animal": {"dog", "cat"}, "animals": {"dog", "cat"},
+           "family": {"child"}, "families": {"child"}, "age": {"child", "senior"}, "ages": {"child", "senior"},
+           "everyone": {"child", "senior", "student", "military"}, "daily": _WEEK, "week": _WEEK,
+           "weekday": _WEEK - {"saturday", "sunday", "weekend"}, "weekdays": _WEEK - {"saturday", "sunday", "weekend"}}
+NUMBER_GROUP = "#number"
+
+
+def qualifier_groups(text: str) -> set[str]:
+    """The qualifier groups a text mentions or covers ("Kids' cuts" -> {"child"})."""
+    ws = set(words(text))
+    groups = {_QUALIFIER_GROUPS[w] for w in ws if w in _QUALIFIER_GROUPS}
+    for w in ws:
+        groups |= _COVERS.get(w, set())
+    return groups
+
+
+def dropped_qualifiers(query: str, entry_text: str) -> list[tuple[str, str]]:
+    """The caller's qualifiers (kids, dog, Sunday, ten ...) the entry never mentions: (word, group)."""
+    groups = qualifier_groups(entry_text)
+    entry_numbers = numbers(entry_text)
+    out = []
+    for w in words(query):
+        group = _QUALIFIER_GROUPS.get(w)
+        if group is not None and group not in groups:
+            out.append((w, group))
+        elif (w in _NUMBER_WORDS or w.isdigit()) and w not in ("one", "first") and w not in entry_numbers:
+            out.append((w, NUMBER_GROUP))
+    return out

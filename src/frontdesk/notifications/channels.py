@@ -17,6 +17,7 @@ import httpx
 
 from frontdesk.clock import Clock
 from frontdesk.notifications import signing
+from frontdesk.notifications.console_outbox import outbox_logger
 from frontdesk.settings import Settings
 from frontdesk.text import mask_phone, valid_phone
 
@@ -81,16 +82,25 @@ def require_phone(message: Message) -> None:
 
 
 class ConsoleChannel:
-    """Writes the message to the log: the channel when nothing external is configured."""
+    """Writes the message to the console outbox stream: the channel when nothing external is configured.
+
+    The application log only gets that it was sent (id, kind, masked recipient); the body, which holds
+    caller text, goes to the separate outbox stream (`console_outbox.py`).
+    """
+
+    def __init__(self, outbox_file: str = "") -> None:
+        self._outbox = outbox_logger(outbox_file)
 
     def send(self, message: Message) -> str | None:
-        """Log the text with the recipient masked; always succeeds."""
+        """Write the text with the recipient masked; always succeeds."""
         if message.kind.startswith("caller"):
             require_phone(message)
             to = mask_phone(message.recipient)
         else:
             to = "supervisor"
-        log.info("console follow-up #%s (%s) to %s: %s", message.followup_id, message.kind, to, message.text)
+        log.info("console follow-up #%s (%s) to %s: %d characters, body in the console outbox",
+                 message.followup_id, message.kind, to, len(message.text))
+        self._outbox.info("follow-up #%s (%s) to %s: %s", message.followup_id, message.kind, to, message.text)
         return None
 
     def close(self) -> None:

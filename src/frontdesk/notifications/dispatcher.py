@@ -76,7 +76,7 @@ class Dispatcher:
         self.signals = signals or Signals()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.channels: dict[str, Channel] = channels or {
-            "console": ConsoleChannel(),
+            "console": ConsoleChannel(settings.console_outbox_file),
             "webhook": WebhookChannel(settings, clock),
             "sms": SmsChannel(settings),
             "email": EmailChannel(settings),

@@ -6,28 +6,29 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from frontdesk import outage
 from frontdesk.services import Services, build_services
 from frontdesk.settings import Settings
-from frontdesk.web import errors
+from frontdesk.web import errors, headers
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
-# Dashboard pages get a strict content security policy: no inline script, nothing from other hosts.
-PAGE_BLUEPRINTS = {"auth", "pages", "kb", "presence", "pwa"}
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-
 
 class BoundedInt(IntegerConverter):
-    """`<int:id>` that only matches ids a database INTEGER can hold, so a huge id is a 404, not a driver error."""
+    """`<int:id>` that only matches ids a database INTEGER can hold, so a huge id is a 404, not a driver error.
+
+    ASCII digits without a leading zero only: Werkzeug's `\\d+` also matches other scripts' digits ('٣').
+    """
+
+    regex = r"[1-9][0-9]{0,9}"
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 
@@ -56,14 +57,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     _register_blueprints(app)
     _register_template_helpers(app, services)
 
-    @app.after_request
-    def _security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.blueprint in PAGE_BLUEPRINTS:
-            response.headers.setdefault("Content-Security-Policy", CSP)
-            response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    headers.install(app, settings)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Any:

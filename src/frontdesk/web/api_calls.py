@@ -18,7 +18,7 @@ from frontdesk.errors import LifecycleError
 from frontdesk.services import Services
 from frontdesk.text import clean, valid_phone
 from frontdesk.web.errors import ApiError
-from frontdesk.web.ratelimit import RateLimiter
+from frontdesk.web.ratelimit import shared_limiter
 
 bp = Blueprint("api_calls", __name__, url_prefix="/api/v1/calls")
 MAX_ID_CHARS = 64
@@ -30,11 +30,8 @@ def _services() -> Services:
 
 def _check_new_call_rate(svc: Services) -> None:
     """429 when this client address started too many calls in the last minute."""
-    limiter: RateLimiter | None = current_app.extensions.get("frontdesk_call_limiter")
-    if limiter is None:
-        limiter = RateLimiter(svc.settings.calls_rate_limit_per_minute, 60.0, now=lambda: svc.clock.now().timestamp())
-        current_app.extensions["frontdesk_call_limiter"] = limiter
-    if not limiter.hit(request.remote_addr or "?"):
+    limiter = shared_limiter(current_app, "calls", svc.settings.calls_rate_limit_per_minute)
+    if not limiter.hit(f"calls:{request.remote_addr or '?'}"):
         raise ApiError(429, "rate_limited", "too many new calls from this address; try again in a minute")
 
 

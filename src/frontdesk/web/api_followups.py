@@ -10,26 +10,18 @@ from werkzeug.wrappers import Response
 
 from frontdesk.errors import Conflict
 from frontdesk.models import Followup
-from frontdesk.notifications.manage import followup_json, list_followups, resend
+from frontdesk.notifications.manage import MAX_LIST, followup_json, list_followups, resend
 from frontdesk.services import Services
+from frontdesk.web.apiutil import int_arg
 from frontdesk.web.auth import current_supervisor, login_required, token_required
-from frontdesk.web.errors import ApiError
 
 api = Blueprint("api_followups", __name__, url_prefix="/api/v1")
 pages = Blueprint("followup_pages", __name__)
+MAX_LIMIT = MAX_LIST
 
 
 def _services() -> Services:
     return current_app.extensions["frontdesk"]  # type: ignore[no-any-return]
-
-
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 12:
-        raise ApiError(400, "invalid", f"{name} must be a positive integer")
-    return int(raw)
 
 
 def _actor() -> str:
@@ -43,9 +35,9 @@ def followups() -> Any:
     """List follow-ups: `?help_request_id=` and `?status=queued|sent|failed|dead` filter, `?limit=` (max 1000)."""
     rows = list_followups(
         _services().db,
-        help_request_id=_int_arg("help_request_id"),
+        help_request_id=int_arg("help_request_id", None),
         status=request.args.get("status") or None,
-        limit=_int_arg("limit") or 200,
+        limit=int_arg("limit", 200, MAX_LIMIT) or 200,
     )
     return jsonify({"items": [followup_json(r) for r in rows]})
 

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from frontdesk.errors import Conflict
 from frontdesk.models import REQUEST_STATUSES
 from frontdesk.web import queries
-from frontdesk.web.apiutil import bool_field, check_id, json_body, page_arg, str_field
+from frontdesk.web.apiutil import bool_field, check_id, int_arg, json_body, page_arg, str_field
 from frontdesk.web.auth import current_supervisor, token_required
 from frontdesk.web.errors import ApiError
 
@@ -27,10 +27,7 @@ def _me() -> str:
 
 
 def _per_page() -> int:
-    raw = request.args.get("per_page", str(queries.PAGE_SIZE)).strip()
-    if not raw.isdigit() or not 1 <= int(raw[:6]) <= MAX_PER_PAGE:
-        raise ApiError(400, "invalid", f"'per_page' must be between 1 and {MAX_PER_PAGE}")
-    return int(raw)
+    return int_arg("per_page", queries.PAGE_SIZE, MAX_PER_PAGE) or queries.PAGE_SIZE
 
 
 @bp.get("/help-requests")

@@ -7,14 +7,37 @@ or the JSON decoder's recursion limit.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from flask import request
+from flask import abort, request
 
 from frontdesk.web.errors import ApiError
 
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: a bigger id must be a 404, not a driver error
 MAX_PAGE = 100_000
+# ASCII digits only, no sign, no leading zero: `str.isdigit()` also accepts '²' and '٣', which `int()`
+# then refuses or reads, and '007' would dodge a length cap. Ten digits hold every INTEGER id.
+_POSITIVE = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
+
+
+def parse_positive(raw: str | None, maximum: int = MAX_ID) -> int | None:
+    """`raw` as an int in 1..maximum when it is exactly such a number in ASCII digits, else None."""
+    if raw is None or not _POSITIVE.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if value <= maximum else None
+
+
+def int_arg(name: str, default: int | None, maximum: int = MAX_ID) -> int | None:
+    """A positive integer query parameter of the JSON API (`default` when absent); 400 for anything else."""
+    raw = request.args.get(name)
+    if raw is None or (raw == "" and default is not None):
+        return default
+    value = parse_positive(raw, maximum)
+    if value is None:
+        raise ApiError(400, "invalid", f"'{name}' must be an integer from 1 to {maximum}")
+    return value
 
 
 def json_body() -> dict[str, Any]:
@@ -63,19 +86,15 @@ def check_id(value: int, what: str = "resource") -> int:
 
 
 def page_arg(name: str = "page") -> int:
-    """A 1-based page number from the query string; 400 when not a sane positive integer."""
-    raw = request.args.get(name, "1").strip() or "1"
-    if not raw.isdigit() or len(raw) > 6:
-        raise ApiError(400, "invalid", f"'{name}' must be a positive integer")
-    page = int(raw)
-    if page < 1 or page > MAX_PAGE:
-        raise ApiError(400, "invalid", f"'{name}' must be between 1 and {MAX_PAGE}")
-    return page
+    """A 1-based page number from the query string; 400 when not an integer from 1 to MAX_PAGE."""
+    return int_arg(name, 1, MAX_PAGE) or 1
 
 
 def page_number(raw: str | None) -> int:
-    """A forgiving page number for HTML pages: anything odd becomes page 1."""
-    raw = (raw or "").strip()
-    if raw.isdigit() and len(raw) <= 6:
-        return max(1, min(int(raw), MAX_PAGE))
-    return 1
+    """A page number of an HTML page (1 when absent or empty); a 400 page for anything else."""
+    if raw is None or raw == "":
+        return 1
+    value = parse_positive(raw, MAX_PAGE)
+    if value is None:
+        abort(400, f"the page number must be an integer from 1 to {MAX_PAGE}")
+    return value

@@ -29,10 +29,10 @@ def current_supervisor() -> Supervisor | None:
         # Also accepted on read-only pages (reports, scripts); browsers never send it on their own,
         # and forms still need their CSRF token.
         sup = _services().accounts.verify_token(header[7:].strip())
-    elif not request.path.startswith("/api/") and "supervisor_id" in session:
-        found = _services().accounts.get(int(session["supervisor_id"]))
-        if found is not None and found.is_active and session.get("pw") == found.password_hash[-16:]:
-            sup = found
+    elif not request.path.startswith("/api/") and isinstance(session.get("sid"), str):
+        # The cookie only names a server-side session: logout, a password reset or deactivation deletes
+        # it, so a copy of the cookie stops working at once.
+        sup = _services().accounts.verify_token(session["sid"], kind="session")
     g.supervisor = sup
     return sup
 
@@ -65,14 +65,15 @@ def token_required(view: F) -> F:
 
 
 def log_in(sup: Supervisor) -> None:
-    """Start a fresh session for `sup` (a new session id defeats fixation)."""
+    """Start a fresh server-side session for `sup`; the cookie carries its random id (defeats fixation)."""
     session.clear()
-    session["supervisor_id"] = sup.id
-    # Changing the password ends every session that was opened with the old one.
-    session["pw"] = sup.password_hash[-16:]
+    session["sid"] = _services().accounts.issue_token(sup.id, kind="session")
     session.permanent = True
 
 
 def log_out() -> None:
-    """End the session."""
+    """End the session server-side (a saved copy of the cookie no longer works) and clear the cookie."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        _services().accounts.revoke(sid)
     session.clear()

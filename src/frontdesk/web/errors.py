@@ -49,7 +49,12 @@ def register(app: Flask) -> None:
         if not _wants_json():
             return exc
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 400, code, exc.description or exc.name)
+        response, status = error_response(exc.code or 400, code, exc.description or exc.name)
+        # Keep what the exception says besides its HTML body: `Allow` on a 405, `Retry-After`, ...
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]

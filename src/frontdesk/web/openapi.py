@@ -111,6 +111,10 @@ def document() -> dict[str, Any]:
             "/auth/token": {"post": _op("Exchange email and password for a bearer token", _json(
                 {"type": "object", "properties": {"token": STR}}), auth=False, extra=RATE, body={
                 "type": "object", "required": ["email", "password"], "properties": {"email": STR, "password": STR}})},
+            "/auth/revoke": {"post": _op("End this bearer token now (`everywhere`: also every other token and "
+                                         "dashboard session of its supervisor)", _json(
+                {"type": "object", "required": ["revoked"], "properties": {"revoked": {"type": "integer"}}}),
+                body={"type": "object", "properties": {"everywhere": {"type": "boolean", "default": False}}})},
             "/calls": {"post": _op("Start a simulated text call", _json(
                 {"type": "object", "properties": {"id": STR, "greeting": STR}}, "Created"), auth=False, status="201",
                 extra=RATE, body={"type": "object", "required": ["caller_phone"],

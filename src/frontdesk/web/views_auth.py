@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 
-from frontdesk.web.apiutil import json_body, str_field
-from frontdesk.web.auth import current_supervisor, log_in, log_out, login_required
+from frontdesk.web.apiutil import bool_field, json_body, str_field
+from frontdesk.web.auth import current_supervisor, log_in, log_out, login_required, token_required
 from frontdesk.web.errors import ApiError
-from frontdesk.web.ratelimit import RateLimiter
+from frontdesk.web.ratelimit import SharedRateLimiter, shared_limiter
+from frontdesk.web.redirects import is_safe_path
 
 bp = Blueprint("auth", __name__)
 api = Blueprint("auth_api", __name__, url_prefix="/api/v1")
@@ -19,19 +20,13 @@ def _services() -> Any:
     return current_app.extensions["frontdesk"]
 
 
-def _limiter() -> RateLimiter:
-    limiter = current_app.extensions.get("frontdesk_login_limiter")
-    if limiter is None:
-        svc = _services()
-        limiter = RateLimiter(svc.settings.login_rate_limit_per_minute, 60.0, now=lambda: svc.clock.now().timestamp())
-        current_app.extensions["frontdesk_login_limiter"] = limiter
-    return limiter
+def _limiter() -> SharedRateLimiter:
+    return shared_limiter(current_app, "login", _services().settings.login_rate_limit_per_minute)
 
 
 def safe_next(target: str | None) -> str:
     """Only same-site paths are followed after login (no open redirect to another host)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
-            and not target.startswith("/login") and len(target) < 500:
+    if target and not target.startswith("/login") and is_safe_path(target):
         return target
     return url_for("pages.pending")
 
@@ -82,3 +77,15 @@ def issue_token() -> Any:
     if sup is None:
         raise ApiError(401, "invalid_credentials", "wrong email or password")
     return jsonify({"token": _services().accounts.issue_token(sup.id), "token_type": "Bearer"})
+
+
+@api.post("/auth/revoke")
+@token_required
+def revoke_token() -> Any:
+    """End the bearer token of this request at once; `{"everywhere": true}` also ends every other token and
+    dashboard session of its supervisor. -> `{revoked: n}`."""
+    everywhere = False
+    if request.get_data(cache=True).strip():
+        everywhere = bool_field(json_body(), "everywhere", False)
+    token = request.headers.get("Authorization", "")[7:].strip()
+    return jsonify({"revoked": _services().accounts.revoke(token, everywhere=everywhere)})

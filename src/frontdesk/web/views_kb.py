@@ -8,12 +8,14 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from frontdesk.agent.profile import load_profile
 from frontdesk.errors import InvalidInput, NotFound
 from frontdesk.models import KB_STATUSES, KnowledgeEntry
 from frontdesk.web import profile as profile_store
 from frontdesk.web import queries
 from frontdesk.web.apiutil import MAX_ID, page_number
 from frontdesk.web.auth import current_supervisor, login_required
+from frontdesk.web.redirects import safe_next
 
 bp = Blueprint("kb", __name__)
 KB_PAGE = 30
@@ -58,16 +60,18 @@ def knowledge() -> Any:
         entries, total = list_entries(s, status="" if status == "all" else status, q=q, page=page)
         counts = dict(s.execute(select(KnowledgeEntry.status, func.count()).group_by(KnowledgeEntry.status)).all())
     agent = _services().knowledge.search(q) if q else None
+    conflicts = _services().knowledge.possible_conflicts(entries)
+    profile = load_profile(_services().db)
+    # The profile answers these questions first (it is the source of truth): the entry is never used.
+    shadowed = {e.id for e in entries if e.status == "active" and profile.lookup(e.question)}
     return render_template("knowledge.html", entries=entries, total=total, q=q, status=status, page=page,
                            pages=max(1, -(-total // KB_PAGE)), counts=counts, agent=agent,
+                           conflicts=conflicts, shadowed=shadowed,
                            review_required=_services().settings.kb_review_required)
 
 
 def _back() -> Any:
-    target = request.form.get("next", "")
-    if target.startswith("/knowledge"):
-        return redirect(target)
-    return redirect(url_for("kb.knowledge"))
+    return redirect(safe_next(request.form.get("next"), url_for("kb.knowledge"), prefix="/knowledge"))
 
 
 @bp.post("/knowledge")

@@ -21,9 +21,10 @@ from flask import (
 from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.models import OUTCOMES, PENDING, RESOLVED, UNRESOLVED
 from frontdesk.web import queries
-from frontdesk.web.apiutil import MAX_ID, page_number
+from frontdesk.web.apiutil import MAX_ID, page_number, parse_positive
 from frontdesk.web.auth import current_supervisor, login_required
 from frontdesk.web.live import LiveFeed, sse_stream
+from frontdesk.web.redirects import safe_next
 from frontdesk.web.suggest import SuggestionCache
 
 bp = Blueprint("pages", __name__)
@@ -80,7 +81,8 @@ def pending() -> Any:
 @login_required
 def pending_cards() -> Any:
     """HTML fragment of the given requests that are still pending (for live insertion by the queue page)."""
-    ids = [int(x) for x in request.args.get("ids", "").split(",")[:100] if x.isdigit() and 0 < int(x) <= MAX_ID]
+    # The page's own script sends this list; anything that is not an id is skipped, never a 500.
+    ids = [i for i in (parse_positive(x) for x in request.args.get("ids", "").split(",")[:100]) if i is not None]
     with _services().db.read() as s:
         views = queries.requests_by_id(s, ids, status=PENDING, transcript=True)
         total = queries.count_pending(s)
@@ -96,7 +98,7 @@ def events() -> Response:
     """Server-sent events: `{messages: [{id, action}]}` for every help-request change, from any process."""
     # EventSource resends the last id itself after a network error; a new stream passes it in the URL.
     header = request.headers.get("Last-Event-ID") or request.args.get("last_event_id", "")
-    last = int(header) if header.isdigit() and len(header) < 19 else None
+    last = 0 if header == "0" else parse_positive(header)
     disconnected = request.environ.get("waitress.client_disconnected")
     stream = sse_stream(live_feed(), last, disconnected=disconnected)
     response = Response(stream_with_context(stream), mimetype="text/event-stream")
@@ -161,10 +163,7 @@ def _done(request_id: int, ok: bool, message: str, status: int = 200) -> Any:
     if _wants_json():
         return jsonify({"ok": ok, "message": message, "id": request_id}), status
     flash(message, "success" if ok else "error")
-    target = request.form.get("next", "")
-    if not (target.startswith("/") and not target.startswith("//")):
-        target = url_for("pages.detail", request_id=request_id)
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("pages.detail", request_id=request_id)))
 
 
 @bp.post("/requests/<int:request_id>/answer")
