@@ -133,11 +133,12 @@ def _register_template_helpers(app: Flask, services: Services) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         # Callables, so fragments that never show them cost no query.
+        from frontdesk.web.event_text import sentence
         from frontdesk.web.presence import my_availability, online_names
 
         return {"current_supervisor": current_supervisor, "pending_count": pending_count,
                 "business_name": lambda: filters.business_name(services),
-                "my_availability": my_availability, "online_names": online_names}
+                "my_availability": my_availability, "online_names": online_names, "event_sentence": sentence}
 
 
 def services_of(app: Flask) -> Services:

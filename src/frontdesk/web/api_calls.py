@@ -15,8 +15,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from frontdesk.calls import call_dict
 from frontdesk.errors import LifecycleError
+from frontdesk.phones import PhoneError, to_e164
 from frontdesk.services import Services
-from frontdesk.text import clean, valid_phone
+from frontdesk.text import clean
 from frontdesk.web.errors import ApiError
 from frontdesk.web.ratelimit import shared_limiter
 
@@ -64,6 +65,14 @@ def _call_id(call_id: str) -> str:
     return call_id
 
 
+def _caller_phone(raw: str | None) -> str:
+    """The caller's number in E.164 (validated with `phonenumbers`); a 400 with a message fit for callers."""
+    try:
+        return to_e164(raw or "", _services().settings.phone_region)
+    except PhoneError as exc:
+        raise ApiError(400, "invalid", f"{exc} ('caller_phone')") from None
+
+
 @bp.before_request
 def _enabled() -> None:
     if not _services().settings.calls_api_enabled:
@@ -76,9 +85,7 @@ def start_call() -> tuple[Response, int]:
     svc = _services()
     _check_new_call_rate(svc)
     data = json_body()
-    phone = _string(data, "caller_phone", required=True, limit=40)
-    if not valid_phone(phone):
-        raise ApiError(400, "invalid", "'caller_phone' must be a phone number, e.g. +14155550100")
+    phone = _caller_phone(_string(data, "caller_phone", required=True, limit=40))
     name = _string(data, "caller_name", required=False, limit=200)
     started = _turn(lambda: svc.call_hub().start_call(phone, name))
     return jsonify({"id": started.id, "greeting": started.greeting}), 201
@@ -134,8 +141,7 @@ def voice_token() -> Response:
     _check_new_call_rate(svc)
     data = json_body()
     phone = _string(data, "caller_phone", required=False, limit=40)
-    if phone and not valid_phone(phone):
-        raise ApiError(400, "invalid", "'caller_phone' must be a phone number")
+    phone = _caller_phone(phone) if phone else phone
     name = _string(data, "caller_name", required=False, limit=200)
     from frontdesk.agent.tokens import web_caller_token
 
