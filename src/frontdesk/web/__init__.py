@@ -84,9 +84,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from frontdesk.web import api_followups, metrics
 
     app.register_blueprint(metrics.bp)
+    from frontdesk.web import metrics_queue
+
+    metrics_queue.install(app, services)  # queue bands, lags, searches, API latency histograms
     from frontdesk.web import views_analytics
 
-    app.register_blueprint(views_analytics.bp)
+    views_analytics.register(app, csrf)  # the analytics page and /api/v1/analytics
     api_followups.register(app, csrf)
     # The receptionist's public text-call API (CSRF-exempt, no cookies) and the caller page.
     from frontdesk.web import api_calls, call_page

@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 from flask import Blueprint, jsonify
 
 from frontdesk.models import FOLLOWUP_STATUSES
+from frontdesk.web import openapi_queue
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -99,7 +100,8 @@ SCHEMAS: dict[str, Any] = {
         "created_at": STR, "expires_at": STR, "answer": NSTR, "answered_by": NSTR,
         "outcome": {"type": ["string", "null"], "enum": ["answered", "late_answer", "timeout", "closed", None]},
         "resolved_at": NSTR, "callers_waiting": {"type": "integer"}, "caller": {"type": "string",
-                                                                                 "description": "masked phone"}}},
+                                                                                 "description": "masked phone"},
+        **openapi_queue.HELP_REQUEST_FIELDS}},
     "HelpRequestList": {"type": "object", "properties": {
         "items": {"type": "array", "items": _ref("HelpRequest")}, "page": {"type": "integer"},
         "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
@@ -229,6 +231,7 @@ def document() -> dict[str, Any]:
             "/followups/{id}/resend": {"post": _op("Queue a new attempt of a sent, failed or dead follow-up",
                                                    _json(_ref("Followup")), params=[_path_id()], extra=CONFLICT)},
             "/openapi.json": {"get": _op("This document", _json({"type": "object"}), auth=False)},
+            **openapi_queue.paths(_op, _json, _q, _path_id, CONFLICT),
         },
     }
     _merge_presence(doc)
