@@ -60,7 +60,7 @@ def _string(data: dict[str, Any], key: str, *, required: bool, limit: int) -> st
 
 
 def _call_id(call_id: str) -> str:
-    if len(call_id) > MAX_ID_CHARS or not call_id.isalnum():
+    if len(call_id) > MAX_ID_CHARS or not (call_id.isascii() and call_id.isalnum()):
         raise ApiError(404, "not_found", "no such call")
     return call_id
 
@@ -91,7 +91,7 @@ def start_call() -> tuple[Response, int]:
     return jsonify({"id": started.id, "greeting": started.greeting}), 201
 
 
-@bp.post("/<call_id>/messages")
+@bp.post("/<call_id:call_id>/messages")
 def send_message(call_id: str) -> Response:
     """Say something as the caller: `{text}` -> `{reply, help_request_id}` (null unless escalated)."""
     call_id = _call_id(call_id)
@@ -104,7 +104,7 @@ def send_message(call_id: str) -> Response:
     return jsonify({"reply": turn.reply, "help_request_id": turn.help_request_id})
 
 
-@bp.get("/<call_id>")
+@bp.get("/<call_id:call_id>")
 def get_call(call_id: str) -> Response:
     """The call's status and transcript (`role` caller, agent or supervisor)."""
     call_id = _call_id(call_id)
@@ -118,7 +118,7 @@ def get_call(call_id: str) -> Response:
     return jsonify(call_dict(call, svc.calls.transcript(call_id)))
 
 
-@bp.post("/<call_id>/end")
+@bp.post("/<call_id:call_id>/end")
 def end_call(call_id: str) -> Response:
     """Hang up (idempotent), whichever process holds the call."""
     call_id = _call_id(call_id)
