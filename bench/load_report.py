@@ -31,6 +31,7 @@ def report_dict(r: Report) -> dict[str, Any]:
         "http_500": r.server_errors_500, "fault_log": r.faults,
         "escalations": len(r.world.escalations), "unique_not_escalated": len(r.world.not_escalated),
         "fates": dict(Counter(r.world.fates.values())),
+        "serve_cpu_ms_per_request": round(r.phases.get("serve_cpu_s", 0.0) * 1000 / max(1, r.stats.requests), 1),
         "invariants": r.check.counts, "violations": r.check.violations[:20],
         "violation_count": len(r.check.violations), "notes": r.check.notes[:10],
         "unsettled_pending_queued": list(r.unsettled), "loadavg": r.load, "phases": r.phases, "ok": r.ok,
@@ -44,6 +45,8 @@ def print_report(r: Report) -> None:
           f"seed {d['seed']}, faults {','.join(d['faults']) or 'none'}, REQUEST_TIMEOUT_SECONDS={d['request_timeout_s']}")
     print(f"wall {d['wall_s']} s, {d['requests']} requests, {d['rps']} req/s, "
           f"callers on the line at once: {d['max_live_calls']}, load average {d['loadavg']}, {d['phases']}")
+    print(f"serve processes' CPU: {r.phases.get('serve_cpu_s', 0.0):.1f} s, "
+          f"{d['serve_cpu_ms_per_request']} ms per request (all routes)")
     print(f"{'route':34} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  statuses")
     for route, v in d["routes"].items():
         print(f"{route:34} {v['n']:>6} {v['p50_ms']:>8} {v['p95_ms']:>8} {v['p99_ms']:>8}  {v['statuses']}")

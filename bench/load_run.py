@@ -151,8 +151,14 @@ def run(o: Options) -> Report:
         stats, world = Stats(), World()
         t0 = time.monotonic()
         phases["cluster_start_s"] = t0 - t_start
+        cpu0 = cluster.cpu_seconds()
         asyncio.run(_drive(cluster.front_url, o, stats, world, injector))
         wall = time.monotonic() - t0
+        cpu1 = cluster.cpu_seconds()
+        # CPU the serve processes spent on the load (a restarted process counts from its restart):
+        # the machine-independent cost of the load, whatever else runs on the cores.
+        phases["serve_cpu_s"] = sum(max(0.0, v - cpu0.get(k, 0.0) if k in cpu0 else v)
+                                    for k, v in cpu1.items() if k.startswith("serve-"))
         db = Database(cluster.state.database_url)
         try:
             unsettled = wait_settled(db, time.monotonic() + o.request_timeout + 40)

@@ -30,7 +30,8 @@ UNKNOWN = ["do you do lash extensions", "do you do eyebrow waxing", "do you do n
            "do you sell gift cards for the spa day", "can I bring my dog to the appointment"]
 THANKS = ["thanks", "ok thank you", "great, thanks"]
 RETRY_STATUSES = {502, 503, 504}
-SORRY = "Sorry, I had a problem just now"
+# What the agent says when its turn or a tool failed (its database was down): "say that again".
+SORRY_PREFIXES = ("Sorry, I had a problem just now", "Sorry, I couldn't do that just now")
 TOLD_MARKERS = ("Good news", "couldn't reach my supervisor", "couldn't get you an answer")
 
 
@@ -150,7 +151,7 @@ async def _conversation(api: Api, world: World, call_id: str, i: int, rng: rando
         for _ in range(10):
             r = await api.call("POST /calls/{id}/messages", "POST", msgs, (200, 409) if opts.faults else (200,),
                                json={"text": text})
-            if r is None or r.status_code != 200 or not r.json()["reply"].startswith(SORRY):
+            if r is None or r.status_code != 200 or not r.json()["reply"].startswith(SORRY_PREFIXES):
                 break
             api.stats.apologies += 1  # the agent could not work (its database was down): say it again
             await asyncio.sleep(1.0)

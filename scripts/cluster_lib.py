@@ -161,10 +161,15 @@ class Cluster:
         base = f"http://127.0.0.1:{proc.port}"
         try:
             wait_http(base + "/healthz", START_TIMEOUT, self._popen.get(name))
-            warm_up(base)
         except (RuntimeError, TimeoutError, OSError) as exc:
             tail = Path(proc.log).read_text(errors="replace")[-2000:] if proc.log else ""
             raise RuntimeError(f"{name} did not start: {exc}\n{tail}") from None
+        for _ in range(3):  # best effort: on a saturated machine the first turn may time out (503 busy)
+            try:
+                warm_up(base)
+                break
+            except OSError:
+                time.sleep(1.0)
 
     def _start_nginx(self, port: int) -> None:
         assert self.state is not None
@@ -244,6 +249,22 @@ class Cluster:
         self._spawn(name)
         self._save()
         return self.state.procs[name].pid
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each live process has used so far (nginx: master only, its worker
+        is a child and counted when it exits, so nginx's figure is a lower bound)."""
+        out: dict[str, float] = {}
+        if self.state is None:
+            return out
+        tick = os.sysconf("SC_CLK_TCK")
+        for p in self.state.procs.values():
+            try:
+                with open(f"/proc/{p.pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                out[p.name] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
+            except (OSError, IndexError, ValueError):
+                continue
+        return out
 
     def status(self) -> list[tuple[str, int, int, bool]]:
         """(name, pid, port, alive) of every process."""

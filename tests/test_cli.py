@@ -94,6 +94,57 @@ def test_bad_configuration_is_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and "SECRET_KEY" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_setup_demo_prints_the_login_line_every_time_without_resetting(run) -> None:  # type: ignore[no-untyped-def]
+    first = run("setup-demo", "--port", "5101")
+    assert first.exit_code == 0 and "Log in at http://127.0.0.1:5101/login as demo@example.com / frontdesk-demo" in first.output
+    second = run("setup-demo", "--port", "5101")
+    assert second.exit_code == 0 and "0 knowledge entries added" in second.output
+    assert "Log in at http://127.0.0.1:5101/login as demo@example.com / frontdesk-demo" in second.output
+    assert run("reset-password", "demo@example.com", "--password", "a-new-password-1").exit_code == 0
+    third = run("setup-demo", "--host", "0.0.0.0", "--port", "5101")
+    assert "Log in at http://127.0.0.1:5101/login as demo@example.com (its password was changed" in third.output
+
+
+def test_serve_derives_public_base_url_from_its_address(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from frontdesk.server import served_url, with_served_base_url
+    from frontdesk.settings import Settings
+
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    derived = with_served_base_url(Settings(_env_file=None), "127.0.0.1", 5101)  # type: ignore[call-arg]
+    assert derived.public_base_url == "http://127.0.0.1:5101"
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://desk.example.com")
+    kept = with_served_base_url(Settings(_env_file=None), "127.0.0.1", 5101)  # type: ignore[call-arg]
+    assert kept.public_base_url == "https://desk.example.com"
+    assert served_url("::1", 80) == "http://[::1]:80" and served_url("0.0.0.0", 8) == "http://127.0.0.1:8"
+
+
+def test_voice_worker_names_the_extra_to_install(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    from frontdesk.agent.cli import missing_voice_extra
+
+    assert missing_voice_extra() is None  # the dev install has the voice extra
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "livekit.plugins.deepgram" else real(name, *a))
+    assert "make install-voice" in (missing_voice_extra() or "")
+
+
+def test_terminal_call_is_quiet_and_says_one_moment(tmp_path: Path) -> None:
+    """`frontdesk call`: no INFO log lines in the conversation, and a notice while the first reply is made."""
+    env = {k: v for k, v in os.environ.items() if k != "LOG_LEVEL"}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/call.db", SECRET_KEY="cli-test-" + "x" * 40)
+    cmd = [sys.executable, "-m", "frontdesk.cli"]
+    subprocess.run([*cmd, "seed-demo"], env=env, capture_output=True, text=True, check=True, cwd=tmp_path)
+    r = subprocess.run([*cmd, "call", "--phone", "+15550001111"], env=env, input="Do you sell gift cards?\n",
+                       capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    both = r.stdout + r.stderr
+    assert " INFO " not in both and "Traceback" not in both
+    assert "(calling… one moment)" in r.stderr
+    assert "gift cards are available" in r.stdout and "(call ended)" in r.stdout
+
+
 def test_deactivate_and_reactivate_supervisor(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from frontdesk.accounts import Accounts
     from frontdesk.clock import SystemClock

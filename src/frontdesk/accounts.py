@@ -153,6 +153,17 @@ class Accounts:
             s.execute(update(Supervisor).where(Supervisor.id == sup.id).values(last_login_at=self.clock.now()))
         return sup
 
+    def password_matches(self, email: str, password: str) -> bool:
+        """Whether `password` is the supervisor's current one (no login recorded; for `setup-demo`'s hint)."""
+        with self.db.read() as s:
+            sup = s.scalar(select(Supervisor).where(Supervisor.email == (email or "").strip().lower()))
+        if sup is None:
+            return False
+        try:
+            return bool(_hasher.verify(sup.password_hash, password or ""))
+        except (VerificationError, InvalidHashError):
+            return False
+
     def issue_token(self, supervisor_id: int, kind: str = "api") -> str:
         """A new bearer token for the JSON API, or (`kind="session"`) a dashboard session id; shown once."""
         token = secrets.token_urlsafe(32)

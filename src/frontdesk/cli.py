@@ -44,11 +44,11 @@ def setup_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def services(migrate: bool = False):  # type: ignore[no-untyped-def]
+def services(migrate: bool = False, settings: Settings | None = None):  # type: ignore[no-untyped-def]
     """Build the services from the environment (optionally migrating first)."""
     from frontdesk.services import build_services
 
-    settings = load_settings()
+    settings = settings or load_settings()
     setup_logging(settings)
     svc = build_services(settings)
     if migrate:
@@ -85,6 +85,33 @@ def seed_demo() -> None:
     svc = services(migrate=True)
     profile, added = seed(svc.db, svc.clock, svc.knowledge)
     click.echo(f"demo salon: profile {'created' if profile else 'kept'}, {added} knowledge entries added")
+
+
+@main.command("setup-demo")
+@click.option("--email", default="demo@example.com", show_default=True)
+@click.option("--password", default="frontdesk-demo", show_default=True, help="Used only when creating the account.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address `serve` will listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def setup_demo(email: str, password: str, host: str, port: int) -> None:
+    """`make run`'s one step: migrate, seed the demo salon, create the demo supervisor if missing, and
+    print how to log in, every time (an existing password is never reset)."""
+    from frontdesk.demo import seed_demo as seed
+    from frontdesk.server import served_url
+
+    svc = services(migrate=True)
+    profile, added = seed(svc.db, svc.clock, svc.knowledge)
+    click.echo(f"demo salon: profile {'created' if profile else 'kept'}, {added} knowledge entries added")
+    try:
+        svc.accounts.create(email, password, "Demo")
+    except LifecycleError as exc:
+        if "already exists" not in str(exc):
+            raise CliError(str(exc)) from None
+    login = f"{served_url(host, port)}/login"
+    if svc.accounts.password_matches(email, password):
+        click.echo(f"Log in at {login} as {email.strip().lower()} / {password}")
+    else:
+        click.echo(f"Log in at {login} as {email.strip().lower()} (its password was changed; "
+                   f"`frontdesk reset-password {email.strip().lower()}` sets a new one)")
 
 
 @main.command("create-supervisor")
@@ -183,9 +210,9 @@ def dispatch(once: bool) -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
     """Serve the dashboard and API with the background workers."""
-    from frontdesk.server import run
+    from frontdesk.server import run, with_served_base_url
 
-    svc = services(migrate=True)
+    svc = services(migrate=True, settings=with_served_base_url(load_settings(), host, port))
     run(svc, host, port)
 
 
@@ -206,10 +233,11 @@ def kb_import(file: Path) -> None:
         raise CliError(f"cannot read {file}: {exc}") from None
     svc = services()
     try:
-        count = svc.knowledge.import_json(text, by="cli")
+        count, skipped = svc.knowledge.import_entries(text, by="cli")
     except LifecycleError as exc:
         raise CliError(f"{file}: {exc}") from None
-    click.echo(f"imported {count} knowledge entries")
+    note = f" ({skipped} skipped: the knowledge base already has their question)" if skipped else ""
+    click.echo(f"imported {count} knowledge entries{note}")
 
 
 @kb.command("export")

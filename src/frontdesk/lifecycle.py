@@ -31,6 +31,7 @@ from frontdesk.settings import Settings
 from frontdesk.signals import Signals
 from frontdesk.text import clean, normalize_question
 from frontdesk.timeouts import time_out_expired
+from frontdesk.usage import note_waiter
 
 __all__ = ["MAX_ANSWER_CHARS", "MAX_QUESTION_CHARS", "Answered", "Escalation", "HelpDesk", "Learner",
            "SameQuestionFinder"]
@@ -203,6 +204,7 @@ class HelpDesk:
             {"help_request_id": request_id, "call_id": call_id, "caller_phone": phone, "caller_name": name,
              "question": question, "joined_at": now},
         )
+        note_waiter(s, request_id, call_id, phone, question, now)  # priority inputs, the call's counter
 
     # -- answering and closing ---------------------------------------------------------------
     def answer(

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -142,6 +143,9 @@ class Call(Base):
         CheckConstraint(_in("status", ("live", "ended")), name="ck_calls_status"),
         CheckConstraint(_in("channel", ("text", "voice")), name="ck_calls_channel"),
         Index("ix_calls_status_holder", "status", "holder"),
+        # Analytics and priority (queue): a period's calls in one range scan; "called before" by phone.
+        Index("ix_calls_started", "started_at", "questions", "escalations"),  # covers the period's scan
+        Index("ix_calls_phone_started", "caller_phone", "started_at"),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_call_id)
     channel: Mapped[str] = mapped_column(String(10), default="text")
@@ -155,6 +159,10 @@ class Call(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     end_reason: Mapped[str | None] = mapped_column(String(40))
+    # Counters kept in the transaction of their events (`lookup_*` events, waiters joining a request),
+    # so a period's calls are read in one pass: asked something? needed a supervisor?
+    questions: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    escalations: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # Any `serve` process may serve a text call (calls_1): `version` counts changes to the stored
     # conversation (a process's in-memory session is valid only at the version it built it from),
     # `state` is the agent's per-call state (escalations, a pending read-back), `last_active_at`
@@ -192,6 +200,10 @@ class HelpRequest(Base):
         CheckConstraint("status <> 'resolved' OR resolved_at IS NOT NULL", name="ck_help_resolved_at"),
         Index("ix_help_status_expires", "status", "expires_at"),
         Index("ix_help_status_created", "status", "created_at"),
+        # Analytics: requests created / answered / ended in a period, each a range scan.
+        Index("ix_help_created", "created_at"),
+        Index("ix_help_resolved", "resolved_at", "status", "outcome", "created_at"),  # covering
+        Index("ix_help_ended", "ended_at", "status", "outcome"),
         # One pending request per question: concurrent callers asking the same thing join it.
         Index(
             "uq_help_pending_question",
@@ -215,6 +227,11 @@ class HelpRequest(Base):
     answered_by: Mapped[str | None] = mapped_column(String(320))
     outcome: Mapped[str | None] = mapped_column(String(12))
     reminder_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Priority inputs fixed at escalation (see priority.py): urgency words, a supervisor's mark
+    # (None: not marked; it overrides the words), a caller who called in the 30 days before.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    marked_urgent: Mapped[bool | None] = mapped_column(Boolean)
+    repeat_caller: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class HelpRequestCaller(Base):
@@ -273,7 +290,12 @@ class Event(Base):
     """Append-only audit trail: every state change, who, what, when."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_request", "help_request_id", "id"), Index("ix_events_at", "at"))
+    __table_args__ = (
+        Index("ix_events_request", "help_request_id", "id"),
+        Index("ix_events_at", "at"),
+        # Analytics counts one kind of event in a period from this index alone (entity_id included).
+        Index("ix_events_action_at", "action", "at", "entity_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     help_request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"))
     entity: Mapped[str] = mapped_column(String(20))
@@ -292,6 +314,7 @@ class Followup(Base):
         CheckConstraint(_in("status", FOLLOWUP_STATUSES), name="ck_followup_status"),
         Index("ix_followups_due", "status", "next_attempt_at"),
         Index("ix_followups_incall", "channel", "status", "call_id"),
+        Index("ix_followups_created", "created_at", "kind", "channel", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     help_request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"), index=True)

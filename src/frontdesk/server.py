@@ -10,9 +10,27 @@ from types import FrameType
 from waitress import serve as waitress_serve
 
 from frontdesk.services import Services
+from frontdesk.settings import Settings
 from frontdesk.web import create_app
 
 log = logging.getLogger(__name__)
+
+
+def served_url(host: str, port: int) -> str:
+    """The address `serve` answers on, as a link: a wildcard host becomes 127.0.0.1, IPv6 gets brackets."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def with_served_base_url(settings: Settings, host: str, port: int) -> Settings:
+    """Settings whose PUBLIC_BASE_URL is the served address when it was not set, so links in alerts
+    and reminders point at this server (`make run PORT=5101` gives :5101 links, not :5000)."""
+    if "public_base_url" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"public_base_url": served_url(host, port)})
 
 
 def run(services: Services, host: str, port: int) -> None:

@@ -35,9 +35,13 @@ def mask_phone(phone: str | None) -> str:
     return head + "•" * max(len(digits) - 4 - (keep_head - 1 if keep_head else 0), 3) + "".join(digits[-4:])
 
 
-_PHONE = re.compile(r"^\+?[0-9 ()\-.]{7,20}$")
+# The API documents this very pattern (OpenAPI `pattern`), so what the server accepts is what it says.
+PHONE_PATTERN = r"^\+?[ ()\-.]*(?:[0-9][ ()\-.]*){7,15}$"
+PHONE_MAX = 20
+_PHONE = re.compile(PHONE_PATTERN[1:-1], re.ASCII)
 
 
 def valid_phone(phone: str) -> bool:
-    """A loose check for a dialable phone number (E.164 or local formatting)."""
-    return bool(_PHONE.match(phone or "")) and sum(c.isdigit() for c in phone) >= 7
+    """A loose check for a dialable phone number (E.164 or local formatting): 7 to 15 ASCII digits, an optional
+    leading +, spaces ( ) - . between them, at most PHONE_MAX characters."""
+    return bool(phone) and len(phone) <= PHONE_MAX and _PHONE.fullmatch(phone) is not None

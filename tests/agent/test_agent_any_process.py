@@ -81,9 +81,14 @@ def test_the_old_holder_lets_go_and_the_answer_is_said_once_by_the_new_one(two: 
     svc.desk.answer(turn.help_request_id, "Yes: the rosemary scalp detox is $40.", by="sup@x")
     assert wait_until(lambda: any("$40" in t for _, t in lines(svc, call.id)), 3.0)
     assert not wait_until(lambda: sum("$40" in t for _, t in lines(svc, call.id)) > 1, 0.5)
-    with svc.db.read() as s:
-        [row] = s.scalars(select(Followup).where(Followup.kind == "caller_answer")).all()
-    assert row.status == "sent" and row.channel == "in_call"
+
+    def answer_row() -> Followup:
+        with svc.db.read() as s:
+            [row] = s.scalars(select(Followup).where(Followup.kind == "caller_answer")).all()
+        return row
+
+    assert wait_until(lambda: answer_row().status == "sent", 3.0)  # marked sent once said and recorded
+    assert answer_row().channel == "in_call"
     # The next turn, on a, knows what b said.
     assert "$40" in a.send(call.id, "how much is the rosemary scalp detox?").reply
 

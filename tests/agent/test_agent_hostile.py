@@ -12,6 +12,7 @@ from frontdesk.agent.brain import OfflineBrain
 from frontdesk.agent.receptionist import MAX_ESCALATIONS_PER_CALL, Receptionist
 from frontdesk.models import Event, HelpRequest, KnowledgeEntry
 from frontdesk.services import Services
+from frontdesk.usage import LOOKUP_ACTIONS
 
 HOSTILE = [
     "A" * 10_000,
@@ -29,7 +30,8 @@ def snapshot(svc: Services) -> dict[str, Any]:
             "kb": s.scalar(select(func.count(KnowledgeEntry.id))),
             "resolved": s.scalar(select(func.count(HelpRequest.id)).where(HelpRequest.status != "pending")),
             "non_escalation_events": s.scalar(
-                select(func.count(Event.id)).where(Event.action.not_in(["created", "caller_joined"]))
+                # look-ups are recorded for analytics (usage.py); they change no state
+                select(func.count(Event.id)).where(Event.action.not_in(["created", "caller_joined", *LOOKUP_ACTIONS]))
             ),
         }
 

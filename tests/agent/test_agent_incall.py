@@ -31,6 +31,8 @@ def test_answer_reaches_the_still_connected_caller_once(salon: Services, hub) ->
     assert turn.help_request_id is not None and "supervisor" in turn.reply
     salon.desk.answer(turn.help_request_id, "Yes: the rosemary scalp detox is $40.", by="sup@x")
     assert wait_until(lambda: any("$40" in t for t in agent_lines(salon, call.id)), 2.0)
+    # Marked sent right after it was said and recorded (confirm_in_call follows the transcript write).
+    assert wait_until(lambda: caller_followups(salon)[0].status == "sent", 2.0)
     [row] = caller_followups(salon)
     assert row.channel == "in_call" and row.recipient == call.id and row.status == "sent"
     assert row.body.startswith("Good news")

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.skipif(not minilm_available(), reason="MiniLM weights n
 
 DIALOGUES = Path(__file__).resolve().parents[2] / "evals" / "dialogues"
 
-# name -> (right answers on in-KB questions at least, read-backs at most); measured 2026-12-01.
-FLOORS = {"salon": (0.90, 0.15), "dental": (0.88, 0.15)}
+# name -> (right answers on in-KB questions at least, read-backs at most); measured 2026-12-01. The yoga
+# studio was written before any tuning; its floors are the issue's targets (its single run: 92.5%, 18.0%).
+FLOORS = {"salon": (0.90, 0.15), "dental": (0.88, 0.15), "yoga_untouched": (0.90, 0.25)}
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))

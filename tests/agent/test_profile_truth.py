@@ -56,7 +56,9 @@ def test_a_profile_change_reaches_the_next_call_in_another_process(tmp_path: Pat
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=str(tmp_path))
     try:
         assert peer.stdout is not None and json.loads(peer.stdout.readline())["ready"]
+        started = time.monotonic()
         before = _ask(peer, "what are your opening hours?")
+        turn = time.monotonic() - started  # one call on this machine now, before any change
         assert "Tuesday to Friday 9am to 7pm" in before
         r = client.put("/api/v1/profile", json={"hours": NEW_HOURS, "opening_hours": NEW_OPENING},
                        headers={"Authorization": f"Bearer {token}"})
@@ -64,7 +66,9 @@ def test_a_profile_change_reaches_the_next_call_in_another_process(tmp_path: Pat
         saved = time.monotonic()
         after = _ask(peer, "are you open on Sunday?")
         elapsed = time.monotonic() - saved
-        assert after == "On Sundays we're open from 10am to 4pm." and elapsed < 1.0
+        # The very next call tells the new hours: the change costs no more than a second beyond a call's own
+        # time (each call reads the profile row when it starts; nothing is cached across calls).
+        assert after == "On Sundays we're open from 10am to 4pm." and elapsed < turn + 1.0, (elapsed, turn)
         # Every phrasing the profile answers gives the new hours, none the stale entry's.
         for question, expected in (("what are your opening hours?", NEW_HOURS), ("what time do you close on saturday", "8pm"),
                                    ("are you open on monday?", "from 8am to 8pm")):

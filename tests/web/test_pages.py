@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -41,13 +43,21 @@ def test_history_filters_search_and_pages(client: FlaskClient, web_services: Ser
 
 def test_detail_shows_audit_trail_and_followups(client: FlaskClient, web_services: Services) -> None:
     rid = escalate(web_services, "Do you do balayage on short hair?", phone="+15557654321")
-    web_services.desk.answer(rid, "Yes, from $180.", by="boss@example.com")
     body = client.get(f"/requests/{rid}").get_data(as_text=True)
-    for text in ("help request created", "help request answered", "by boss@example.com", "knowledge created",
+    assert "caller answer" not in body and "Re-send" not in body  # the alert is still queued: nothing to re-send
+    web_services.dispatcher.run_once()  # the alert goes out
+    web_services.desk.answer(rid, "Yes, from $180.", by="boss@example.com")
+    body = html.unescape(client.get(f"/requests/{rid}").get_data(as_text=True))
+    # The audit trail reads as sentences (issue 17), not as developer text.
+    for text in ("The receptionist couldn't answer and asked a supervisor.",
+                 "boss@example.com answered it and added the answer to the knowledge base.",
+                 "The answer became knowledge base entry #", "The alert to supervisors was sent to the log.",
                  "caller answer", "Yes, from $180.", "Knowledge entry #"):
         assert text in body, text
+    assert "kind=" not in body and "error=None" not in body
     assert "+1••••••4321" in body and "+15557654321" not in body
-    assert 'action="/followups/' in body and "Re-send" in body
+    # Re-send only for the sent alert, not for the still queued answer to the caller.
+    assert body.count("Re-send") == 1 and 'action="/followups/' in body
     assert client.get("/requests/424242").status_code == 404
 
 
@@ -68,8 +78,8 @@ def test_knowledge_page_add_edit_archive_restore(client: FlaskClient, web_servic
     r = client.post("/knowledge", data={"question": "", "answer": "x"}, follow_redirects=True)
     assert "Not added: the question is empty" in r.get_data(as_text=True)
     agent = client.get("/knowledge?q=Is+there+wifi").get_data(as_text=True)
-    assert "The receptionist would answer" in agent
-    assert "would ask a supervisor" in client.get("/knowledge?q=helicopter+landing").get_data(as_text=True)
+    assert "would be answered</strong> from <a href=\"/knowledge?entry=" in agent
+    assert "would be put through to a supervisor" in client.get("/knowledge?q=helicopter+landing").get_data(as_text=True)
 
 
 def test_review_step_for_learned_answers(db_url: str, clock) -> None:  # type: ignore[no-untyped-def]

@@ -110,7 +110,7 @@ def test_queue_is_capped_with_total(client: FlaskClient, web_services: Services)
         escalate(web_services, f"Unusual question number {i} about pottery", phone=f"+1555000{i:04d}")
     body = client.get("/pending").get_data(as_text=True)
     assert body.count('class="card"') == 50
-    assert '<span id="pending-total">55</span>' in body and "showing the 50 that expire soonest" in body
+    assert '<span id="pending-total">55</span>' in body and "showing the 50 to answer first" in body
 
 
 def test_fragment_returns_only_pending_cards(client: FlaskClient, web_services: Services) -> None:

@@ -108,14 +108,19 @@ class AudioCall:
             await asyncio.sleep(0.05)
         return False
 
-    async def say_and_wait(self, pcm: np.ndarray, rate: int, timeout: float = 30.0) -> float:
-        """Say a clip, wait until it is transcribed as a caller line (on a loaded machine the VAD may
-        run behind real time, so quiet alone is not enough) and the receptionist has finished
-        answering; returns the end of the clip (wall time). A clip heard as nothing times out quietly."""
-        before = sum(1 for line in self.lines if line.role == "caller")
+    async def say_and_wait(self, pcm: np.ndarray, rate: int, timeout: float = 60.0) -> float:
+        """Say a clip, wait until it is transcribed as a caller line and the receptionist has said
+        its reply (on a loaded machine the VAD and STT run behind real time, so quiet alone is not
+        enough), then until the line is quiet; returns the end of the clip (wall time). A clip heard
+        as nothing times out quietly."""
+        def count(role: str) -> int:
+            return sum(1 for line in self.lines if line.role == role)
+
+        callers, agents = count("caller"), count("agent")
         end = await self.speak(pcm, rate)
-        await self.wait_for(lambda: sum(1 for line in self.lines if line.role == "caller") > before, timeout)
-        await self.wait_quiet(settle=0.7, timeout=60)
+        if await self.wait_for(lambda: count("caller") > callers, timeout):
+            await self.wait_for(lambda: count("agent") > agents, timeout)
+        await self.wait_quiet(settle=0.7, timeout=timeout)
         return end
 
     async def wait_for(self, check: Callable[[], bool], timeout: float = 30.0) -> bool:

@@ -26,12 +26,30 @@ def agent(mode: str) -> None:
     if missing:
         needs = "LiveKit" if missing.startswith("LIVEKIT") else "Deepgram and OpenAI keys (or VOICE_STACK=local)"
         raise CliError(f"{missing} is not set; the voice worker ({voice_stack(settings)} speech stack) needs {needs}")
+    extra = missing_voice_extra() if voice_stack(settings) == "cloud" else None
+    if extra:
+        raise CliError(extra)
     setup_logging(settings)
     from livekit.agents import cli as lk_cli
 
     server = build_server(settings)
     sys.argv = [sys.argv[0], mode]  # the LiveKit CLI reads its own argv
     lk_cli.run_app(server)
+
+
+def missing_voice_extra() -> str | None:
+    """What to install when the voice worker's speech plugins are absent (they are the `voice` extra), or None."""
+    import importlib.util
+
+    for module in ("livekit.plugins.deepgram", "livekit.plugins.silero"):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            return (f"{module} is not installed; the voice worker needs the `voice` extra: "
+                    "run `make install-voice` (or pip install -e '.[voice]')")
+    return None
 
 
 @click.command("token")
@@ -67,7 +85,7 @@ def token(room: str, identity: str, name: str, ttl: int, dispatch: bool) -> None
 def call(phone: str, name: str, audio_in: tuple[str, ...], audio_out: str | None, hold: float) -> None:
     """A text call in this terminal (type lines, Ctrl-D to hang up), or with --audio-in a voice call
     in this process through the same voice agent, no LiveKit server needed."""
-    from frontdesk.cli import CliError, services
+    from frontdesk.cli import CliError, load_settings, services
     from frontdesk.errors import LifecycleError
 
     if audio_in or audio_out:
@@ -77,7 +95,10 @@ def call(phone: str, name: str, audio_in: tuple[str, ...], audio_out: str | None
         return
     if not phone:
         raise CliError("--phone is required for a text call")
-    svc = services(migrate=True)
+    settings = load_settings()
+    svc = services(migrate=True, settings=settings)
+    _quiet_logs(settings)
+    click.echo("(calling… one moment)", err=True)
     hub = svc.call_hub()
     try:
         started = hub.start_call(phone, name)
@@ -90,7 +111,14 @@ def call(phone: str, name: str, audio_in: tuple[str, ...], audio_out: str | None
     try:
         for line in sys.stdin:
             if line.strip():
-                hub.send(started.id, line)
+                # A reply that takes a moment (the model's first answer) is announced, not silent.
+                notice = threading.Timer(THINKING_NOTICE_SECONDS,
+                                         lambda: click.echo("(one moment…)", err=True))
+                notice.start()
+                try:
+                    hub.send(started.id, line)
+                finally:
+                    notice.cancel()
                 printer.flush()
     except KeyboardInterrupt:
         pass
@@ -99,6 +127,19 @@ def call(phone: str, name: str, audio_in: tuple[str, ...], audio_out: str | None
         printer.stop()
         svc.stop()
     click.echo("(call ended)")
+
+
+THINKING_NOTICE_SECONDS = 0.7
+
+
+def _quiet_logs(settings: object) -> None:
+    """The terminal is the conversation: only warnings are logged into it, unless LOG_LEVEL was set."""
+    import logging
+
+    if "log_level" not in getattr(settings, "model_fields_set", set()):
+        logging.getLogger().setLevel(logging.WARNING)
+        for name in ("livekit", "livekit.agents", "frontdesk"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _voice_call(files: list[str], out: str, phone: str, name: str, hold: float) -> None:

@@ -136,12 +136,15 @@ class Whisper:
                                   cpu_threads=threads)
         self._lock = threading.Lock()
 
-    def transcribe(self, audio: np.ndarray, hotwords: str | None = None) -> str:
-        """The words in 16 kHz float32 `audio` ("" for silence or noise: Whisper's own VAD filter)."""
+    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> str:
+        """The words in 16 kHz float32 `audio` ("" for silence or noise: Whisper's own VAD filter).
+
+        `prompt` (e.g. the business's name and services) biases Whisper toward those words.
+        """
         with self._lock:
             segments, _info = self.model.transcribe(
                 audio, language="en", beam_size=1, best_of=1, temperature=0.0, vad_filter=True,
-                condition_on_previous_text=False, without_timestamps=True, hotwords=hotwords,
+                condition_on_previous_text=False, without_timestamps=True, initial_prompt=prompt or None,
             )
             return " ".join(s.text.strip() for s in segments).strip()
 
@@ -153,6 +156,7 @@ class LocalSTT(stt.STT):
     def __init__(self, whisper: Whisper | None = None, *, model_dir: Path | None = None) -> None:
         super().__init__(capabilities=stt.STTCapabilities(streaming=False, interim_results=False))
         self.whisper = whisper or Whisper(model_dir)
+        self.vocabulary = ""  # the business's own words (`vocabulary_prompt`), set when a call starts
 
     @property
     def model(self) -> str:
@@ -165,11 +169,19 @@ class LocalSTT(stt.STT):
     async def _recognize_impl(self, buffer: utils.AudioBuffer, *, language: NotGivenOr[str] = NOT_GIVEN,
                               conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS) -> stt.SpeechEvent:
         audio = to_whisper_audio(buffer)
-        text = await asyncio.to_thread(self.whisper.transcribe, audio)
+        text = await asyncio.to_thread(self.whisper.transcribe, audio, self.vocabulary)
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT, request_id=uuid.uuid4().hex,
             alternatives=[stt.SpeechData(language=LanguageCode("en"), text=text, end_time=len(audio) / WHISPER_RATE)],
         )
+
+
+def vocabulary_prompt(profile: Any) -> str:
+    """Whisper's prompt for a business: its name and services, the words callers use that a general
+    model mishears most ("balayage", "keratin", "blow-dry")."""
+    names = [str(s.get("name", "")).strip() for s in getattr(profile, "services", []) or []]
+    names = [n for n in names if n]
+    return f"{profile.name}: {', '.join(names)}." if names else f"{profile.name}."
 
 
 @dataclass

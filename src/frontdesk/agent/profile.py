@@ -35,9 +35,10 @@ _HOURS_OK = _HOURS_CUE | _DAYS | frozenset(
 _ADDRESS_CUE = frozenset({"where", "address", "located", "location", "directions"})
 _PLACE = frozenset(["address", "located", "location", "directions", "exactly", "find", "street", "building", "situated", "business", "place", "salon", "shop", "studio", "store", "clinic", "office"])
 _PHONE_OK = frozenset(["phone", "number", "telephone", "call", "contact", "reach", "direct", "line"])
-# Words a price or duration question may carry besides the service's own name.
+# Words a price or duration question may carry besides the service's own name ("book" is not one: "how do
+# I book a class" is about booking; found on the untouched yoga dialogues).
 _PRICE = frozenset(stem(w) for w in (
-    ["much", "cost", "costs", "price", "prices", "pricing", "charge", "charges", "offer", "offers", "long", "take", "takes", "rate", "rates", "fee", "fees", "book", "booking", "want", "need", "interested", "appointment", "one", "ones", "session", "sessions", "usual", "usually", "typically", "normally", "roughly", "approximately", "about", "last", "lasts", "start", "starting", "starts", "run", "runs", "typical"]))
+    ["much", "cost", "costs", "price", "prices", "pricing", "charge", "charges", "offer", "offers", "long", "take", "takes", "rate", "rates", "fee", "fees", "want", "need", "interested", "one", "ones", "session", "sessions", "usual", "usually", "typically", "normally", "roughly", "approximately", "about", "last", "lasts", "start", "starting", "starts", "run", "runs", "typical"]))
 # Qualifiers inside service names that do not identify a service on their own ("Women's haircut":
 # "how much is a haircut" is about every haircut).
 _QUALIFIER = frozenset(stem(w) for w in (

@@ -23,6 +23,7 @@ from frontdesk.errors import LifecycleError
 from frontdesk.knowledge.simple import content_words
 from frontdesk.lifecycle import MAX_QUESTION_CHARS
 from frontdesk.text import clean, mask_phone, normalize_question, valid_phone
+from frontdesk.usage import record_lookup, record_read_back
 
 if TYPE_CHECKING:
     from frontdesk.services import Services
@@ -122,12 +123,20 @@ def take_verdict(state: CallState, question: str) -> dict[str, object] | None:
     return None
 
 
-def count_use(state: CallState, entry_id: int) -> None:
-    """Count one use of a knowledge entry (best effort: never costs the caller their answer)."""
+def count_use(state: CallState, result: str, entry_id: int | None) -> None:
+    """Record one look-up of this call and the entry that answered (best effort: never costs the caller their answer)."""
     try:
-        state.services.knowledge.mark_used(entry_id)
+        record_lookup(state.services.db, state.services.clock, state.call_id, result, entry_id)
     except Exception:
-        log.exception("could not count a knowledge use")
+        log.exception("could not record a knowledge look-up")
+
+
+def count_read_back(state: CallState, entry_id: int, confirmed: bool) -> None:
+    """Record the caller's yes or no to a read-back (best effort)."""
+    try:
+        record_read_back(state.services.db, state.services.clock, state.call_id, entry_id, confirmed)
+    except Exception:
+        log.exception("could not record a read-back")
 
 
 def record_near_miss(state: CallState, pending: Confirmation) -> None:
@@ -186,13 +195,13 @@ def caller_spoke_since_lookup(items: list[Any]) -> bool:
     return False
 
 
-async def _count(state: CallState, entry_id: int) -> None:
+async def _record(state: CallState, fn: Any, *args: Any) -> None:
     if state.db_executor is not None:
         # Not awaited: the hub's one database thread runs it before the end-of-turn transcript
         # flush, so the turn still ends with everything written, minus one thread hop.
-        state.db_executor.submit(count_use, state, entry_id)
+        state.db_executor.submit(fn, state, *args)
     else:
-        await run_db(None, count_use, state, entry_id)
+        await run_db(None, fn, state, *args)
 
 
 async def _search_telling_a_slow_judge(ctx: RunContext[CallState], question: str) -> dict[str, object]:
@@ -234,8 +243,8 @@ class Receptionist(Agent):
         state.confirming = confirm if isinstance(confirm, Confirmation) else None
         if state.confirming is not None:
             found["confirm_question"] = state.confirming.entry_question
-        if isinstance(entry_id, int):
-            await _count(state, entry_id)
+        result = "answered" if found.get("answerable") else "read_back" if state.confirming else "unanswered"
+        await _record(state, count_use, result, entry_id if isinstance(entry_id, int) else None)
         return json.dumps(found)
 
     @function_tool
@@ -256,8 +265,8 @@ class Receptionist(Agent):
             # Enforced in code, not left to the model: the caller must have heard the read-back and replied.
             raise ToolError("Ask the caller whether that is their question first, then pass their reply.")
         pending, state.confirming = state.confirming, None
+        await _record(state, count_read_back, pending.entry_id, confirmed)
         if confirmed:
-            await _count(state, pending.entry_id)
             return json.dumps({"answerable": True, "answer": pending.answer, "source": "knowledge",
                                "reason": "the caller confirmed the question"})
         # Learned at once, in every process: the next caller with these words is not read this entry back.

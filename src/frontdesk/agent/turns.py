@@ -48,7 +48,7 @@ _CORRECTION = re.compile(
 _CORRECTION_CUE = re.compile(r"\b(?:meant|mean|sorry|oops|actually|wait|rephrase|my\s+bad)\b", re.IGNORECASE)
 _BOOKING = re.compile(
     r"\b(?:i'?d\s+like|i\s+would\s+like|i\s+want|i\s+wanna|i\s+need|i'?m\s+(?:looking|hoping|trying)|can\s+i|"
-    r"could\s+i|may\s+i|can\s+you|could\s+you|please|i'?d\s+love|let\s+me|id\s+like)\b.{0,40}?"
+    r"could\s+i|may\s+i|can\s+you|could\s+you|please|i'?d\s+love|let\s+me|id\s+like)\b[^,?.;]{0,16}?"
     r"\b(?:book|booking|make\s+(?:an?\s+)?(?:appointment|reservation|booking)|schedule|reserve|sign\s+(?:me\s+)?up|"
     r"get\s+(?:an?\s+)?(?:appointment|spot|slot)|come\s+in\s+for|set\s+up\s+an?\s+appointment)\b"
     r"|^\s*book\s+me\b|\bput\s+me\s+down\s+for\b",

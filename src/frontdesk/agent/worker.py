@@ -214,6 +214,10 @@ async def open_voice_call(services: Services, plugins: VoicePlugins, *, holder: 
     profile = await asyncio.to_thread(load_profile, services.db)
     state = CallState(services=services, call_id=call.id, profile=profile, caller_phone=call.caller_phone,
                       caller_name=call.caller_name)
+    if hasattr(plugins.stt, "vocabulary"):  # the local STT: bias Whisper toward this business's words
+        from frontdesk.agent.local_speech import vocabulary_prompt
+
+        plugins.stt.vocabulary = vocabulary_prompt(profile)  # type: ignore[union-attr]
     session = plugins.session(state, turn_options)
     writer = ThreadPoolExecutor(1, thread_name_prefix="transcript")
     recorder = TranscriptRecorder(session, services.calls, call.id, writer, autoflush=True)

@@ -220,8 +220,11 @@ class KnowledgeBase:
         return KnowledgeEntry(id=entry_id, **values)
 
     def create(self, question: str, answer: str, *, by: str, source: str = "manual") -> KnowledgeEntry:
-        """Add an entry by hand."""
+        """Add an entry by hand; `DuplicateEntry` (409) when a live entry has the same question."""
+        from frontdesk.knowledge.duplicates import refuse_exact
+
         with self.db.write() as s:
+            refuse_exact(s, clean(question, MAX_Q))
             return self.add(s, question, answer, source=source, by=by, now=self.clock.now())
 
     def learn(self, session: Session, request: Answered, question: str, by: str, now: datetime) -> int:
@@ -259,6 +262,14 @@ class KnowledgeBase:
 
     def import_json(self, text: str, *, by: str) -> int:
         """Import `[{"question", "answer"}]`; all or nothing. Returns the number imported."""
+        return self.import_entries(text, by=by)[0]
+
+    def import_entries(self, text: str, *, by: str) -> tuple[int, int]:
+        """Import `[{"question", "answer"}]`, all or nothing; questions the knowledge base (or the file,
+        earlier) already has are skipped, so importing a file twice adds nothing. -> (imported, skipped)."""
+        from frontdesk.knowledge.duplicates import question_index
+        from frontdesk.text import normalize_question
+
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -275,11 +286,22 @@ class KnowledgeBase:
             except InvalidInput as exc:
                 raise InvalidInput(f"item {i}: {exc}") from exc
         now = self.clock.now()
-        vectors = self._vectors(pairs)  # one batch, outside the write transaction
+        with self.db.read() as s:
+            seen = set(question_index(s))
+        fresh = []
+        for q, a in pairs:
+            if normalize_question(q) not in seen:
+                seen.add(normalize_question(q))
+                fresh.append((q, a))
+        vectors = self._vectors(fresh)  # one batch, outside the write transaction
         with self.db.write() as s:
-            for (q, a), vec in zip(pairs, vectors, strict=True):
-                self.add(s, q, a, source="import", by=by, now=now, vector=vec)
-        return len(pairs)
+            known = set(question_index(s))  # again inside: another writer may have added some meanwhile
+            added = 0
+            for (q, a), vec in zip(fresh, vectors, strict=True):
+                if normalize_question(q) not in known:
+                    self.add(s, q, a, source="import", by=by, now=now, vector=vec)
+                    added += 1
+        return added, len(pairs) - added
 
     def export_json(self) -> str:
         """Active entries as `[{"question", "answer"}]`."""

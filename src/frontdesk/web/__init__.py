@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from frontdesk import outage
 from frontdesk.services import Services, build_services
@@ -25,12 +25,21 @@ class BoundedInt(IntegerConverter):
     ASCII digits without a leading zero only: Werkzeug's `\\d+` also matches other scripts' digits ('٣').
     """
 
-    regex = r"[1-9][0-9]{0,9}"
+    # 1..2147483647 by the pattern itself: a converter that refuses a value after the path matched makes
+    # Werkzeug answer 405 (it remembers the other methods of that path), where 404 is right.
+    regex = (r"(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
+             r"|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])")
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min", 1)
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
+
+
+class CallId(BaseConverter):
+    """`<call_id:...>`: ASCII letters and digits only (ids are hex), so `/calls/voice-token` is never a call."""
+
+    regex = r"[0-9A-Za-z]{1,64}"
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -39,6 +48,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     services = services or build_services(settings)
     app = Flask(__name__)
     app.url_map.converters["int"] = BoundedInt  # before any route is added
+    app.url_map.converters["call_id"] = CallId
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=256 * 1024,
@@ -74,9 +84,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from frontdesk.web import api_followups, metrics
 
     app.register_blueprint(metrics.bp)
+    from frontdesk.web import metrics_queue
+
+    metrics_queue.install(app, services)  # queue bands, lags, searches, API latency histograms
     from frontdesk.web import views_analytics
 
-    app.register_blueprint(views_analytics.bp)
+    views_analytics.register(app, csrf)  # the analytics page and /api/v1/analytics
     api_followups.register(app, csrf)
     # The receptionist's public text-call API (CSRF-exempt, no cookies) and the caller page.
     from frontdesk.web import api_calls, call_page
@@ -140,11 +153,12 @@ def _register_template_helpers(app: Flask, services: Services) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         # Callables, so fragments that never show them cost no query.
+        from frontdesk.web.event_text import sentence
         from frontdesk.web.presence import my_availability, online_names
 
         return {"current_supervisor": current_supervisor, "pending_count": pending_count,
                 "business_name": lambda: filters.business_name(services),
-                "my_availability": my_availability, "online_names": online_names}
+                "my_availability": my_availability, "online_names": online_names, "event_sentence": sentence}
 
 
 def services_of(app: Flask) -> Services:

@@ -15,8 +15,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from frontdesk.calls import call_dict
 from frontdesk.errors import LifecycleError
+from frontdesk.phones import PhoneError, to_e164
 from frontdesk.services import Services
-from frontdesk.text import clean, valid_phone
+from frontdesk.text import clean
 from frontdesk.web.errors import ApiError
 from frontdesk.web.ratelimit import shared_limiter
 
@@ -59,9 +60,17 @@ def _string(data: dict[str, Any], key: str, *, required: bool, limit: int) -> st
 
 
 def _call_id(call_id: str) -> str:
-    if len(call_id) > MAX_ID_CHARS or not call_id.isalnum():
+    if len(call_id) > MAX_ID_CHARS or not (call_id.isascii() and call_id.isalnum()):
         raise ApiError(404, "not_found", "no such call")
     return call_id
+
+
+def _caller_phone(raw: str | None) -> str:
+    """The caller's number in E.164 (validated with `phonenumbers`); a 400 with a message fit for callers."""
+    try:
+        return to_e164(raw or "", _services().settings.phone_region)
+    except PhoneError as exc:
+        raise ApiError(400, "invalid", f"{exc} ('caller_phone')") from None
 
 
 @bp.before_request
@@ -76,15 +85,13 @@ def start_call() -> tuple[Response, int]:
     svc = _services()
     _check_new_call_rate(svc)
     data = json_body()
-    phone = _string(data, "caller_phone", required=True, limit=40)
-    if not valid_phone(phone):
-        raise ApiError(400, "invalid", "'caller_phone' must be a phone number, e.g. +14155550100")
+    phone = _caller_phone(_string(data, "caller_phone", required=True, limit=40))
     name = _string(data, "caller_name", required=False, limit=200)
     started = _turn(lambda: svc.call_hub().start_call(phone, name))
     return jsonify({"id": started.id, "greeting": started.greeting}), 201
 
 
-@bp.post("/<call_id>/messages")
+@bp.post("/<call_id:call_id>/messages")
 def send_message(call_id: str) -> Response:
     """Say something as the caller: `{text}` -> `{reply, help_request_id, held_by}`; while a supervisor
     holds the call, `reply` is null and `held_by` names them (the line reaches them live)."""
@@ -101,7 +108,7 @@ def send_message(call_id: str) -> Response:
     return jsonify({"reply": turn.reply, "help_request_id": turn.help_request_id, "held_by": None})
 
 
-@bp.get("/<call_id>")
+@bp.get("/<call_id:call_id>")
 def get_call(call_id: str) -> Response:
     """The call's status and transcript (`role` caller, agent or supervisor)."""
     call_id = _call_id(call_id)
@@ -115,7 +122,7 @@ def get_call(call_id: str) -> Response:
     return jsonify(call_dict(call, svc.calls.transcript(call_id)))
 
 
-@bp.post("/<call_id>/end")
+@bp.post("/<call_id:call_id>/end")
 def end_call(call_id: str) -> Response:
     """Hang up (idempotent), whichever process holds the call."""
     call_id = _call_id(call_id)
@@ -138,8 +145,7 @@ def voice_token() -> Response:
     _check_new_call_rate(svc)
     data = json_body()
     phone = _string(data, "caller_phone", required=False, limit=40)
-    if phone and not valid_phone(phone):
-        raise ApiError(400, "invalid", "'caller_phone' must be a phone number")
+    phone = _caller_phone(phone) if phone else phone
     name = _string(data, "caller_name", required=False, limit=200)
     from frontdesk.agent.tokens import web_caller_token
 

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from frontdesk.errors import Conflict
 from frontdesk.models import REQUEST_STATUSES
+from frontdesk.usage import set_urgent
 from frontdesk.web import queries
 from frontdesk.web.apiutil import bool_field, check_id, int_arg, json_body, page_arg, str_field
 from frontdesk.web.auth import current_supervisor, token_required
@@ -40,7 +41,8 @@ def list_help_requests() -> Any:
     page, per_page = page_arg(), _per_page()
     q = queries.clean_query(request.args.get("q"))
     with _services().db.read() as s:
-        views, total = queries.list_requests(s, status, q=q, page=page, per_page=per_page)
+        views, total = queries.list_requests(s, status, q=q, page=page, per_page=per_page,
+                                             now=_services().clock.now())
     cap = queries.SEARCH_COUNT_CAP if q else queries.COUNT_CAP
     return jsonify({"items": [v.as_dict() for v in views], "page": page, "per_page": per_page,
                     "total": min(total, cap), "total_is_lower_bound": total > cap})
@@ -52,7 +54,7 @@ def get_help_request(request_id: int) -> Any:
     """One request with its callers (masked), events and follow-ups."""
     check_id(request_id, "help request")
     with _services().db.read() as s:
-        found = queries.request_detail(s, request_id)
+        found = queries.request_detail(s, request_id, now=_services().clock.now())
     if found is None:
         raise ApiError(404, "not_found", f"help request {request_id} does not exist")
     body = found.view.as_dict()
@@ -100,7 +102,20 @@ def close_help_request(request_id: int) -> Any:
     return _one(request_id)
 
 
+@bp.post("/help-requests/<int:request_id>/urgent")
+@token_required
+def mark_urgent(request_id: int) -> Any:
+    """`{urgent: true|false}` -> the request with its new priority; 409 when not pending."""
+    check_id(request_id, "help request")
+    data = json_body()
+    if not isinstance(data.get("urgent"), bool):
+        raise ApiError(400, "invalid", "'urgent' must be true or false")
+    set_urgent(_services().db, _services().clock, request_id, data["urgent"], by=_me())
+    _services().signals.publish("help_request", id=request_id, action="urgent")
+    return _one(request_id)
+
+
 def _one(request_id: int) -> Any:
     with _services().db.read() as s:
-        views = queries.requests_by_id(s, [request_id])
+        views = queries.requests_by_id(s, [request_id], now=_services().clock.now())
     return jsonify(views[0].as_dict())

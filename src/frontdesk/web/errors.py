@@ -47,7 +47,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
         if not _wants_json():
-            return exc
+            return _page(exc.code or 400, exc)
         code = (exc.name or "error").lower().replace(" ", "_")
         response, status = error_response(exc.code or 400, code, exc.description or exc.name)
         # Keep what the exception says besides its HTML body: `Allow` on a 405, `Retry-After`, ...
@@ -61,4 +61,30 @@ def register(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
             return error_response(500, "internal", "internal error; it has been logged")
-        return "Internal error; it has been logged.", 500
+        return _page(500, None)
+
+
+# What an owner reads on an error page: what happened and what to do, never a bare status line.
+PAGES = {
+    404: ("Page not found", "There is nothing at this address. It may have been a mistyped link, or the "
+                            "request or entry was removed."),
+    405: ("That didn't work", "This page can't be used that way. Go back and use the buttons on the page."),
+    413: ("Too much at once", "That was more than this form accepts. Shorten it and try again."),
+    429: ("Slow down a moment", "Too many tries in a short time. Wait a minute, then try again."),
+    500: ("Something went wrong", "Sorry, this page failed on our side. The error has been logged; try again "
+                                  "in a moment."),
+}
+
+
+def _page(status: int, exc: HTTPException | None):  # type: ignore[no-untyped-def]
+    """A styled error page in the dashboard's layout; plain text if even that fails (e.g. database down)."""
+    from flask import render_template, url_for
+
+    title, message = PAGES.get(status, ("That didn't work", (exc.description if exc else "") or
+                                        "Go back and try again."))
+    try:
+        back = url_for("pages.pending") if not request.path.startswith("/call") else url_for("call_page.call")
+        return render_template("error.html", title=title, message=message, back=back, status=status), status
+    except Exception:  # noqa: BLE001 - the error page must never fail
+        log.warning("the styled error page failed; answering in plain text", exc_info=True)
+        return Response(f"{title}. {message}", status=status, mimetype="text/plain")

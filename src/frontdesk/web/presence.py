@@ -14,6 +14,7 @@ from frontdesk.models import Supervisor
 from frontdesk.web.apiutil import json_body
 from frontdesk.web.auth import current_supervisor, login_required, token_required
 from frontdesk.web.errors import ApiError
+from frontdesk.web.redirects import safe_next
 
 api = Blueprint("api_presence", __name__, url_prefix="/api/v1")
 pages = Blueprint("presence", __name__)
@@ -78,10 +79,8 @@ def api_heartbeat() -> Any:
 # --- Dashboard (session cookie; CSRF token in the form or the X-CSRFToken header) ---
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never "//host" or a full URL (no open redirect).
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.pending")
+    # Only a path on this site: never "//host", a full URL, or tab/newline tricks (web/redirects.py).
+    return safe_next(target, url_for("pages.pending"))
 
 
 @pages.post("/presence/availability")

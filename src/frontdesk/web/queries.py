@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from frontdesk import priority
 from frontdesk.models import (
     OUTCOMES,
     PENDING,
@@ -47,6 +48,8 @@ class RequestView:
     caller: str = "unknown"  # masked phone of the first caller
     caller_name: str = ""
     transcript: list[TranscriptLine] = field(default_factory=list)
+    priority: int | None = None  # pending requests only (priority.py)
+    priority_reasons: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of a help request in the API."""
@@ -65,6 +68,9 @@ class RequestView:
             "callers_waiting": self.callers_waiting,
             "callers_on_the_line": self.callers_live,
             "caller": self.caller,
+            "urgent": priority.is_urgent(r),
+            "priority": self.priority,
+            "priority_reasons": self.priority_reasons,
         }
 
 
@@ -85,10 +91,16 @@ def clean_query(q: str | None) -> str:
 
 def list_requests(
     s: Session, status: str, *, q: str = "", outcome: str = "", page: int = 1, per_page: int = PAGE_SIZE,
-    transcript: bool = False,
+    transcript: bool = False, now: datetime | None = None,
 ) -> tuple[list[RequestView], int]:
-    """One page of requests in `status` (queue order for pending, newest first otherwise) and the total."""
+    """One page of requests in `status` (priority order for pending, newest first otherwise) and the total."""
     where = [HelpRequest.status == status]
+    if status == PENDING and now is not None:
+        ranked = priority.ordered_pending(s, now, per_page, (page - 1) * per_page, where[1:])
+        by_id = {r.id: r for r in s.scalars(select(HelpRequest).where(HelpRequest.id.in_([i for i, _ in ranked])))}
+        rows = [by_id[i] for i, _ in ranked if i in by_id]
+        total = capped_count(s, where, SEARCH_COUNT_CAP if q else COUNT_CAP)
+        return decorate(s, rows, transcript=transcript, now=now), total
     if outcome and outcome in OUTCOMES:
         where.append(HelpRequest.outcome == outcome)
     if q:
@@ -101,7 +113,7 @@ def list_requests(
     rows = list(s.scalars(select(HelpRequest).where(*where).order_by(*order)
                           .limit(per_page).offset((page - 1) * per_page)))
     total = capped_count(s, where, SEARCH_COUNT_CAP if q else COUNT_CAP)
-    return decorate(s, rows, transcript=transcript), total
+    return decorate(s, rows, transcript=transcript, now=now), total
 
 
 def capped_count(s: Session, where: list[Any], cap: int) -> int:
@@ -116,19 +128,23 @@ def count_pending(s: Session) -> int:
 
 
 def requests_by_id(
-    s: Session, ids: list[int], *, status: str | None = None, transcript: bool = False
+    s: Session, ids: list[int], *, status: str | None = None, transcript: bool = False, now: datetime | None = None
 ) -> list[RequestView]:
-    """The given requests (optionally only those in `status`), in queue order."""
+    """The given requests (optionally only those in `status`), by deadline (pending ones with their priority)."""
     if not ids:
         return []
     stmt = select(HelpRequest).where(HelpRequest.id.in_(ids[:200]))
     if status:
         stmt = stmt.where(HelpRequest.status == status)
-    return decorate(s, list(s.scalars(stmt.order_by(HelpRequest.expires_at, HelpRequest.id))), transcript=transcript)
+    rows = list(s.scalars(stmt.order_by(HelpRequest.expires_at, HelpRequest.id)))
+    return decorate(s, rows, transcript=transcript, now=now)
 
 
-def decorate(s: Session, rows: list[HelpRequest], *, transcript: bool = False) -> list[RequestView]:
-    """Attach waiter counts, first caller, live state (and optionally transcript context) in a few queries."""
+def decorate(
+    s: Session, rows: list[HelpRequest], *, transcript: bool = False, now: datetime | None = None
+) -> list[RequestView]:
+    """Attach waiter counts, first caller, live state, priority at `now` (pending only) and optionally
+    transcript context, in a few queries."""
     if not rows:
         return []
     ids = [r.id for r in rows]
@@ -156,7 +172,18 @@ def decorate(s: Session, rows: list[HelpRequest], *, transcript: bool = False) -
         views[rid].callers_live = n
     if transcript:
         _attach_transcripts(s, list(views.values()))
+    if now is not None:
+        for v in views.values():
+            if v.request.status == PENDING:
+                f = priority.factors_of(v.request, v.callers_live, v.callers_waiting, now)
+                v.priority, v.priority_reasons = priority.score(f), priority.reasons(f, _urgent_reason(v.request))
     return [views[r.id] for r in rows]
+
+
+def _urgent_reason(r: HelpRequest) -> str:
+    if r.marked_urgent:
+        return "marked urgent"
+    return ""
 
 
 def _attach_transcripts(s: Session, views: list[RequestView]) -> None:
@@ -192,12 +219,12 @@ class RequestDetail:
     learned: list[KnowledgeEntry]
 
 
-def request_detail(s: Session, request_id: int) -> RequestDetail | None:
+def request_detail(s: Session, request_id: int, now: datetime | None = None) -> RequestDetail | None:
     """The request, its callers, transcript, audit trail, follow-ups and learned entries; None if absent."""
     request = s.get(HelpRequest, request_id)
     if request is None:
         return None
-    view = decorate(s, [request])[0]
+    view = decorate(s, [request], now=now)[0]
     waiters = [
         {"name": w.caller_name, "phone": mask_phone(w.caller_phone), "joined_at": w.joined_at,
          "question": w.question, "call_status": status or "unknown", "call_id": w.call_id}

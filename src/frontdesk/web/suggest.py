@@ -19,7 +19,31 @@ from frontdesk.models import KnowledgeEntry
 
 TTL_SECONDS = 60.0
 MAX_ENTRIES = 2000
-MIN_SCORE = 0.05
+# Only useful suggestions: similarity at least MIN_SCORE (unrelated entries score 0.1-0.3 with MiniLM),
+# within NEAR_BEST of the best one, at most MAX_SHOWN, and never two with the same answer or question.
+MIN_SCORE = 0.35
+NEAR_BEST = 0.2
+MAX_SHOWN = 3
+
+
+def useful(matches: list[Match]) -> list[Match]:
+    """The matches worth offering a supervisor, best first (see the constants above)."""
+    from frontdesk.text import normalize_question
+
+    if not matches:
+        return []
+    best = max(m.score for m in matches)
+    seen: set[str] = set()
+    out = []
+    for m in sorted(matches, key=lambda m: -m.score):
+        keys = {"a:" + normalize_question(m.answer), "q:" + normalize_question(m.question)}
+        if m.score < MIN_SCORE or m.score < best - NEAR_BEST or keys & seen:
+            continue
+        seen |= keys
+        out.append(m)
+        if len(out) == MAX_SHOWN:
+            break
+    return out
 
 
 class SuggestionCache:
@@ -49,8 +73,8 @@ class SuggestionCache:
             if hit is not None and hit[1] == stamp and now - hit[0] < TTL_SECONDS:
                 out[question] = hit[2]
                 continue
-            result = self.services.knowledge.search(question, judge=False)
-            matches = [m for m in result.matches if m.score >= MIN_SCORE]
+            result = self.services.knowledge.search(question, k=6, judge=False)
+            matches = useful(list(result.matches))
             out[question] = matches
             with self._lock:
                 self._items[question] = (now, stamp, matches)

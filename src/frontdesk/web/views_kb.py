@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from frontdesk.agent.profile import load_profile
 from frontdesk.errors import InvalidInput, NotFound
+from frontdesk.knowledge.duplicates import DuplicateEntry, near_duplicate
 from frontdesk.models import KB_STATUSES, KnowledgeEntry
 from frontdesk.web import profile as profile_store
 from frontdesk.web import queries
@@ -56,15 +58,21 @@ def knowledge() -> Any:
     status = request.args.get("status", "")
     status = status if status in KB_STATUSES or status == "all" else ""
     page = page_number(request.args.get("page"))
+    raw_entry = request.args.get("entry", "")
+    only = int(raw_entry) if raw_entry.isdigit() and 0 < int(raw_entry) <= MAX_ID else None
     with _services().db.read() as s:
-        entries, total = list_entries(s, status="" if status == "all" else status, q=q, page=page)
+        if only is not None:  # one entry, linked from a duplicate warning or the "would answer" panel
+            found = s.get(KnowledgeEntry, only)
+            entries, total = ([found], 1) if found is not None else ([], 0)
+        else:
+            entries, total = list_entries(s, status="" if status == "all" else status, q=q, page=page)
         counts = dict(s.execute(select(KnowledgeEntry.status, func.count()).group_by(KnowledgeEntry.status)).all())
     agent = _services().knowledge.search(q) if q else None
     conflicts = _services().knowledge.possible_conflicts(entries)
     profile = load_profile(_services().db)
     # The profile answers these questions first (it is the source of truth): the entry is never used.
     shadowed = {e.id for e in entries if e.status == "active" and profile.lookup(e.question)}
-    return render_template("knowledge.html", entries=entries, total=total, q=q, status=status, page=page,
+    return render_template("knowledge.html", entries=entries, total=total, q=q, status=status, page=page, only=only,
                            pages=max(1, -(-total // KB_PAGE)), counts=counts, agent=agent,
                            conflicts=conflicts, shadowed=shadowed,
                            review_required=_services().settings.kb_review_required)
@@ -81,10 +89,20 @@ def add_entry() -> Any:
     try:
         entry = _services().knowledge.create(request.form.get("question", ""), request.form.get("answer", ""),
                                              by=_me())
+    except DuplicateEntry as exc:
+        link = url_for("kb.knowledge", entry=exc.existing_id)
+        flash(Markup('Not added: <a href="{}">entry #{}</a> already has this question; edit that one '
+                     "instead.").format(link, exc.existing_id), "error")
+        return _back()
     except InvalidInput as exc:
         flash(f"Not added: {exc}.", "error")
         return _back()
     flash(f"Entry #{entry.id} added; the agent uses it from now on.", "success")
+    near = near_duplicate(_services().knowledge, entry.question, entry.id)
+    if near is not None:
+        flash(Markup('It looks a lot like <a href="{}">entry #{}</a> (“{}”). If they say the same thing, '
+                     "archive one of them.").format(url_for("kb.knowledge", entry=near.id), near.id,
+                                                    near.question), "info")
     return _back()
 
 

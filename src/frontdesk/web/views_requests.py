@@ -18,8 +18,10 @@ from flask import (
     url_for,
 )
 
+from frontdesk import priority
 from frontdesk.errors import Conflict, InvalidInput, NotFound
 from frontdesk.models import OUTCOMES, PENDING, RESOLVED, UNRESOLVED
+from frontdesk.usage import set_urgent
 from frontdesk.web import queries
 from frontdesk.web.apiutil import MAX_ID, page_number, parse_positive
 from frontdesk.web.auth import current_supervisor, login_required
@@ -72,7 +74,8 @@ def index() -> Any:
 def pending() -> Any:
     """The live queue: the requests expiring soonest (capped), the total, updated through /events."""
     with _services().db.read() as s:
-        views, total = queries.list_requests(s, PENDING, per_page=queries.QUEUE_CAP, transcript=True)
+        views, total = queries.list_requests(s, PENDING, per_page=queries.QUEUE_CAP, transcript=True,
+                                             now=_services().clock.now())
     return render_template("pending.html", total=total, cap=queries.QUEUE_CAP,
                            last_event_id=live_feed().latest_id(), **_card_context(views))
 
@@ -84,10 +87,23 @@ def pending_cards() -> Any:
     # The page's own script sends this list; anything that is not an id is skipped, never a 500.
     ids = [i for i in (parse_positive(x) for x in request.args.get("ids", "").split(",")[:100]) if i is not None]
     with _services().db.read() as s:
-        views = queries.requests_by_id(s, ids, status=PENDING, transcript=True)
+        views = queries.requests_by_id(s, ids, status=PENDING, transcript=True, now=_services().clock.now())
         total = queries.count_pending(s)
     response = current_app.make_response(render_template("_cards.html", **_card_context(views)))
     response.headers["X-Pending-Total"] = str(total)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/pending/order")
+@login_required
+def pending_order() -> Any:
+    """JSON `{total, items: [{id, priority, reasons, urgent}]}`: the queue's top cards in priority order."""
+    with _services().db.read() as s:
+        views, total = queries.list_requests(s, PENDING, per_page=queries.QUEUE_CAP, now=_services().clock.now())
+    items = [{"id": v.request.id, "priority": v.priority, "reasons": v.priority_reasons,
+              "urgent": priority.is_urgent(v.request)} for v in views]
+    response = jsonify({"total": total, "items": items})
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -144,7 +160,7 @@ def detail(request_id: int) -> Any:
     if request_id > MAX_ID:
         abort(404)
     with _services().db.read() as s:
-        found = queries.request_detail(s, request_id)
+        found = queries.request_detail(s, request_id, now=_services().clock.now())
     if found is None:
         abort(404)
     suggestions = {}
@@ -205,3 +221,20 @@ def close(request_id: int) -> Any:
     except Conflict as exc:
         return _done(request_id, False, f"Request #{request_id} is already {exc.status}; it was not closed.", 409)
     return _done(request_id, True, f"Request #{request_id} closed; the caller will be told.")
+
+
+@bp.post("/requests/<int:request_id>/urgent")
+@login_required
+def urgent(request_id: int) -> Any:
+    """Mark a pending request urgent (`urgent=1`) or not urgent (`urgent=0`) from its card."""
+    if request_id > MAX_ID:
+        abort(404)
+    flag = request.form.get("urgent") in ("1", "on", "true", "yes")
+    try:
+        set_urgent(_services().db, _services().clock, request_id, flag, by=_me())
+    except NotFound:
+        return _done(request_id, False, f"Request #{request_id} does not exist.", 404)
+    except Conflict as exc:
+        return _done(request_id, False, f"Request #{request_id} is already {exc.status}.", 409)
+    _services().signals.publish("help_request", id=request_id, action="urgent")
+    return _done(request_id, True, f"Request #{request_id} marked {'urgent' if flag else 'not urgent'}.")

@@ -7,7 +7,20 @@
   const api = "/api/v1/calls";
   let callId = null, shown = 0, timer = null, room = null;
 
-  function status(text) { $("status").textContent = text || ""; }
+  function status(text, kind) {
+    $("status").textContent = text || "";
+    $("status").dataset.kind = kind || "";
+  }
+
+  // What a caller reads when something fails: plain sentences, never API field names.
+  const PHONE_HELP = "Please enter a phone number we can text, like +1 415 555 0100.";
+  function plain(err, fallback) {
+    const msg = (err && err.message) || "";
+    if (msg.indexOf("caller_phone") >= 0) return PHONE_HELP;
+    if (err && err.status === 429) return "Too many calls from here just now. Please wait a minute and try again.";
+    if (err && err.status === 404) return "This call has ended.";
+    return fallback;
+  }
 
   async function request(method, url, body) {
     const opts = { method, headers: { "Accept": "application/json" } };
@@ -19,8 +32,9 @@
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
     if (!res.ok) {
-      const msg = data && data.error ? data.error.message : "HTTP " + res.status;
-      throw new Error(msg);
+      const err = new Error(data && data.error ? data.error.message : "HTTP " + res.status);
+      err.status = res.status;
+      throw err;
     }
     return data;
   }
@@ -31,6 +45,7 @@
     li.textContent = text;
     $("transcript").appendChild(li);
     li.scrollIntoView({ block: "nearest" });
+    return li;
   }
 
   async function refresh() {
@@ -38,15 +53,27 @@
     try {
       const call = await request("GET", api + "/" + encodeURIComponent(callId));
       const lines = call.transcript || [];
+      if (shown < lines.length) document.querySelectorAll("#transcript li.pending").forEach((li) => li.remove());
       for (; shown < lines.length; shown++) addLine(lines[shown].role, lines[shown].text);
-      if (call.status !== "live") { stopPolling(); status("The call has ended."); $("say").hidden = true; }
-    } catch (e) { status("Connection problem: " + e.message); }
+      if (call.status !== "live") { ended("The call has ended."); }
+    } catch (e) { status("We lost the connection for a moment; trying again…", "error"); }
   }
 
   function stopPolling() { if (timer) { clearInterval(timer); timer = null; } }
 
+  // After a call: the message box goes away and the start form comes back for a new call.
+  function ended(text) {
+    stopPolling();
+    callId = null;
+    $("say").hidden = true;
+    $("start").hidden = false;
+    $("start-text").textContent = "Call again";
+    status(text);
+  }
+
   $("start").addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    if (!$("phone").value.trim()) { status(PHONE_HELP, "error"); $("phone").focus(); return; }
     status("Calling…");
     try {
       const call = await request("POST", api, { caller_phone: $("phone").value, caller_name: $("name").value || null });
@@ -56,25 +83,29 @@
       status("Connected.");
       await refresh();
       timer = setInterval(refresh, 1000);
-    } catch (e) { status("Could not start the call: " + e.message); }
+    } catch (e) { status(plain(e, "Sorry, we couldn't start the call. Please try again."), "error"); }
   });
 
   $("say").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const text = $("text").value.trim();
-    if (!text || !callId) return;
+    if (!callId) return;
+    if (!text) { status("Type a message first, then press Send.", "error"); $("text").focus(); return; }
     $("text").value = "";
+    addLine("caller", text).classList.add("pending"); // shown at once; replaced by the server's transcript
+    status("One moment…");
     try {
       await request("POST", api + "/" + encodeURIComponent(callId) + "/messages", { text });
+      status("");
       await refresh();
-    } catch (e) { status("Not sent: " + e.message); }
+    } catch (e) { status(plain(e, "Sorry, that message didn't go through. Please try again."), "error"); }
   });
 
   $("hangup").addEventListener("click", async () => {
     if (!callId) return;
     try { await request("POST", api + "/" + encodeURIComponent(callId) + "/end"); } catch (e) { /* already ended */ }
     await refresh();
-    stopPolling(); $("say").hidden = true; status("You hung up.");
+    ended("You hung up.");
   });
 
   // Closing the tab hangs up, so a late answer is texted instead of said to nobody.

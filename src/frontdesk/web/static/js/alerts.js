@@ -88,8 +88,8 @@
   }
 
   function kindOf(m) {
-    var what = String(m.type || "") + " " + String(m.action || "");
-    if (/transfer|offer|handoff/.test(what) && !/(declin|expir|cancel|accept|end)/.test(what)) return "transfer";
+    // Live handoff offers arrive as {type: "transfer", action: "transfer_offered", transfer_id} (web/live.py).
+    if (m.type === "transfer" && m.action === "transfer_offered") return "transfer";
     if (m.type === "help_request" && m.action === "created") return "request";
     return null;
   }
@@ -100,10 +100,11 @@
       if (m.type === "help_request") changed = true;
       var kind = kindOf(m);
       if (!kind) return;
-      var key = kind + ":" + (m.id !== undefined ? m.id : m.event_id);
+      var ref = kind === "transfer" ? m.transfer_id : m.id;
+      var key = kind + ":" + (ref !== undefined && ref !== null ? ref : m.event_id);
       if (seen.has(key)) return;  // a reconnecting stream replays what it missed
       seen.add(key);
-      notify(kind, m.id !== undefined && m.id !== null ? m.id : "");
+      notify(kind, ref !== undefined && ref !== null ? ref : "");
     });
     if (changed && !document.getElementById("queue")) refreshCount();
   }

@@ -1,5 +1,8 @@
 /* The live queue: listens to /events (server-sent events), fetches only the cards that changed and
-   inserts new ones without re-rendering the others, so an answer being typed is never wiped. */
+   inserts new ones without re-rendering the others, so an answer being typed is never wiped.
+   The order comes from /pending/order (priority, highest first) after every change and every 10 s
+   (calls end and deadlines approach without an event): cards are moved around the one being typed
+   in, which itself never moves, so its draft and focus stay. */
 (function () {
   "use strict";
   var queue = document.getElementById("queue");
@@ -12,6 +15,8 @@
   var FIELDS = ["caller", "live", "waiters"];
   var wanted = new Set();
   var timer = null;
+  var orderTimer = null;
+  var ORDER_EVERY_MS = 10000;
 
   function setTotal(n) {
     totalEl.textContent = String(n);
@@ -81,6 +86,72 @@
     });
     refreshEmpty();
     fd.tick();
+    scheduleOrder(50);
+  }
+
+  function scheduleOrder(delay) {
+    if (orderTimer) window.clearTimeout(orderTimer);
+    orderTimer = window.setTimeout(refreshOrder, delay);
+  }
+
+  function setReasons(card, item) {
+    card.dataset.priority = String(item.priority);
+    var el = card.querySelector('[data-field="reasons"]');
+    if (!el) return;
+    el.querySelector(".prio").textContent = String(item.priority);
+    el.querySelector(".why-text").textContent = item.reasons.join(" \u00b7 ");
+    card.classList.toggle("card-urgent", !!item.urgent);
+  }
+
+  // Put the cards in `ids` order. The card being typed in stays where it is: the others are placed
+  // before and after it, so the browser never blurs the text box or drops its selection.
+  function reorder(ids) {
+    var cards = ids.map(function (id) { return document.getElementById("request-" + id); })
+      .filter(function (c) { return c !== null && c.parentNode === queue; });
+    var anchorIndex = -1;
+    cards.forEach(function (c, i) { if (anchorIndex < 0 && c.contains(document.activeElement)) anchorIndex = i; });
+    if (anchorIndex < 0) {
+      cards.forEach(function (c, i) {
+        if (queue.children[i] !== c) queue.insertBefore(c, queue.children[i] || null);
+      });
+      return;
+    }
+    var anchor = cards[anchorIndex];
+    cards.slice(0, anchorIndex).forEach(function (c) { if (c !== anchor) queue.insertBefore(c, anchor); });
+    var after = anchor;
+    cards.slice(anchorIndex + 1).forEach(function (c) {
+      if (after.nextSibling !== c) queue.insertBefore(c, after.nextSibling);
+      after = c;
+    });
+  }
+
+  function refreshOrder() {
+    orderTimer = null;
+    fetch(queue.dataset.orderUrl, {
+      credentials: "same-origin", headers: { "X-Requested-With": "fetch", "Accept": "application/json" }
+    }).then(function (res) {
+      if (res.redirected) { window.location.assign(res.url); return null; }
+      if (!res.ok) throw new Error("HTTP " + res.status);
+      return res.json();
+    }).then(function (data) {
+      if (!data) return;
+      setTotal(data.total);
+      var top = new Set();
+      var missing = [];
+      data.items.forEach(function (item) {
+        top.add(String(item.id));
+        var card = document.getElementById("request-" + item.id);
+        if (card) setReasons(card, item); else missing.push(item.id);
+      });
+      // Cards that fell out of the shown top stay only while typed in.
+      queue.querySelectorAll(".card").forEach(function (card) {
+        if (!top.has(card.dataset.id) && !card.classList.contains("card-gone") && !isBusy(card)) card.remove();
+      });
+      reorder(data.items.map(function (item) { return item.id; }));
+      refreshEmpty();
+      if (missing.length) want(missing);
+    }).catch(function () { /* the next tick tries again */ })
+      .then(function () { if (!orderTimer) orderTimer = window.setTimeout(refreshOrder, ORDER_EVERY_MS); });
   }
 
   function flush() {
@@ -126,6 +197,28 @@
     if (ids.length) want(ids);
   }
 
+  function submitUrgent(card, form, ev) {
+    ev.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    fetch(form.action, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" }
+    }).then(function (res) { return res.json(); }).then(function (data) {
+      button.disabled = false;
+      if (!data.ok) { cardStatus(card, data.message, true); return; }
+      var field = form.querySelector('input[name="urgent"]');
+      var nowUrgent = field.value === "1";
+      field.value = nowUrgent ? "0" : "1";
+      button.textContent = nowUrgent ? "Not urgent" : "Mark urgent";
+      card.classList.toggle("card-urgent", nowUrgent);
+      scheduleOrder(0);
+    }).catch(function () {
+      button.disabled = false;
+      cardStatus(card, "Network problem: try again.", true);
+    });
+  }
+
   function submitViaFetch(card, form, ev) {
     ev.preventDefault();
     var closing = form.classList.contains("js-close");
@@ -160,9 +253,13 @@
     card.querySelectorAll("form.js-answer, form.js-close").forEach(function (form) {
       form.addEventListener("submit", function (ev) { submitViaFetch(card, form, ev); });
     });
+    card.querySelectorAll("form.js-urgent").forEach(function (form) {
+      form.addEventListener("submit", function (ev) { submitUrgent(card, form, ev); });
+    });
   }
 
   queue.querySelectorAll(".card").forEach(bindCard);
+  scheduleOrder(ORDER_EVERY_MS);
   if (!window.EventSource) {
     setLive("off", "Live updates unavailable: reload to refresh");
     return;

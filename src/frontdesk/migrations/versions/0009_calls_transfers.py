@@ -1,14 +1,14 @@
 """live handoff: transfers, and the supervisor holding a call
 
 Revision ID: calls_2
-Revises: conversation_1
+Revises: queue_1
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "calls_2"
-down_revision = "conversation_1"
+down_revision = "queue_1"
 branch_labels = None
 depends_on = None
 
