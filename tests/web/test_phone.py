@@ -46,7 +46,8 @@ def phone_server(tmp_path: Path) -> Iterator[tuple[str, Services]]:
     upgrade(svc.db)
     seed_demo(svc.db, svc.clock, svc.knowledge)
     svc.accounts.create(EMAIL, PASSWORD, "Sam")
-    with served(svc) as base:
+    # every page opens a live-update stream that holds a server thread until the client is gone: room for a tour
+    with served(svc, threads=32) as base:
         yield base, svc
     svc.stop()
 
