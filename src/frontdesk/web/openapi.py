@@ -203,7 +203,8 @@ def document() -> dict[str, Any]:
                                {"type": "string", "enum": ["", "active", "pending_review", "archived"]}),
                             _q("q", "substring of question or answer (first 200 characters)"),
                             _q("page", "1-based page", PAGE)]),
-                "post": _op("Add an entry", _json(_ref("Knowledge"), "Created"), status="201", body={
+                "post": _op("Add an entry", _json(_ref("Knowledge"), "Created"), status="201",
+                            extra={"409": _err("An entry already has this question (edit that one)")}, body={
                     "type": "object", "required": ["question", "answer"],
                     "properties": {"question": {**TEXT, "maxLength": 10_000}, "answer": {**TEXT, "maxLength": 10_000}}}),
             },
