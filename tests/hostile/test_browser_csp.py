@@ -77,7 +77,8 @@ class Watch:
         self.url = ""
         page.expose_binding("__cspViolation", lambda source, text: self.problems.append(f"{self.url}: CSP {text}"))
         page.add_init_script(WATCH_CSP)
-        page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"{self.url}: console {msg.text}"))
+        page.on("console", lambda msg: msg.type == "error" and self.problems.append(
+            f"{self.url}: console {msg.text} ({msg.location.get('url', '')})"))
         page.on("pageerror", lambda exc: self.problems.append(f"{self.url}: script error {exc}"))
 
 

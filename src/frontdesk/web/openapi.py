@@ -158,7 +158,8 @@ def document() -> dict[str, Any]:
             "/auth/revoke": {"post": _op("End this bearer token now (`everywhere`: also every other token and "
                                          "dashboard session of its supervisor)", _json(
                 {"type": "object", "required": ["revoked"], "properties": {"revoked": {"type": "integer"}}}),
-                body={"type": "object", "properties": {"everywhere": {"type": "boolean", "default": False}}},
+                body={"type": "object", "properties": {"everywhere": {"type": ["boolean", "null"], "default": False,
+                                                                      "description": "null: false"}}},
                 body_required=False)},
             "/calls": {"post": _op("Start a simulated text call", _json(
                 {"type": "object", "required": ["id", "greeting"], "properties": {"id": STR, "greeting": STR}},
@@ -189,7 +190,8 @@ def document() -> dict[str, Any]:
             "/help-requests/{id}/answer": {"post": _op(
                 "Answer (resolve) a pending or unresolved request", _json(_ref("HelpRequest")), params=[_path_id()],
                 extra=CONFLICT, body={"type": "object", "required": ["answer"], "properties": {
-                    "answer": {**TEXT, "maxLength": 20_000}, "add_to_kb": {"type": "boolean", "default": True},
+                    "answer": {**TEXT, "maxLength": 20_000}, "add_to_kb": {"type": ["boolean", "null"], "default": True,
+                                                                     "description": "null: true"},
                     "kb_question": {"type": ["string", "null"], "maxLength": 20_000}}})},
             "/help-requests/{id}/close": {"post": _op(
                 "Close a pending request without an answer (callers are told)", _json(_ref("HelpRequest")),
