@@ -225,7 +225,7 @@ def serve(host: str, port: int) -> None:
     try:
         run(svc, host, port)
     except (OSError, ValueError) as exc:  # the port is taken, the address is not this machine's, waitress refuses it
-        raise CliError(f"cannot listen on {host}:{port}: {getattr(exc, "strerror", None) or exc}") from None
+        raise CliError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _check_listen_address(host: str, port: int) -> None:
