@@ -133,7 +133,8 @@ def run_schemathesis(served: Served, *, examples: int, seed: int, phases: str, w
         cmd = [str(BIN / "schemathesis"), "run", f"{served.base}/api/v1/openapi.json", *common, *filters,
                "-H", f"Authorization: Bearer {token or served.new_token()}"]
         env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, env=env)
+        # In `workdir`: schemathesis keeps a cache of past crashes in `.schemathesis/` under its working directory.
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, env=env, cwd=workdir)
         _count(done.stdout, figures)
         if done.returncode != 0:
             figures.failures.append(_summary(done.stdout))
