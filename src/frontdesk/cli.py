@@ -120,60 +120,6 @@ def setup_demo(email: str, password: str, host: str, port: int) -> None:
                    f"`frontdesk reset-password {email.strip().lower()}` sets a new one)")
 
 
-@main.command("create-supervisor")
-@click.argument("email", type=TEXT)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, type=TEXT,
-              help="At least 8 characters.")
-@click.option("--name", default="", type=TEXT, help="Display name.")
-@click.option("--phone", default="", type=TEXT, help="Their own phone for SMS alerts (stored in E.164).")
-def create_supervisor(email: str, password: str, name: str, phone: str) -> None:
-    """Create a supervisor account who can log in to the dashboard."""
-    svc = services(migrate=True)
-    try:
-        sup = svc.accounts.create(email, password, name, phone=phone, region=svc.settings.phone_region)
-    except LifecycleError as exc:
-        raise CliError(str(exc)) from None
-    click.echo(f"supervisor {sup.email} created")
-
-
-@main.command("reset-password")
-@click.argument("email", type=TEXT)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, type=TEXT,
-              help="At least 8 characters.")
-def reset_password(email: str, password: str) -> None:
-    """Set a new password for a supervisor (ends their sessions and API tokens)."""
-    svc = services(migrate=True)
-    try:
-        svc.accounts.set_password(email, password)
-    except LifecycleError as exc:
-        raise CliError(str(exc)) from None
-    click.echo(f"password of {email.strip().lower()} changed")
-
-
-@main.command("deactivate-supervisor")
-@click.argument("email", type=TEXT)
-def deactivate_supervisor(email: str) -> None:
-    """Stop a supervisor from logging in; their sessions and API tokens end at once."""
-    svc = services(migrate=True)
-    try:
-        svc.accounts.set_active(email, False)
-    except LifecycleError as exc:
-        raise CliError(str(exc)) from None
-    click.echo(f"supervisor {email.strip().lower()} deactivated; their sessions and API tokens are ended")
-
-
-@main.command("reactivate-supervisor")
-@click.argument("email", type=TEXT)
-def reactivate_supervisor(email: str) -> None:
-    """Let a deactivated supervisor log in again (old sessions and tokens stay ended)."""
-    svc = services(migrate=True)
-    try:
-        svc.accounts.set_active(email, True)
-    except LifecycleError as exc:
-        raise CliError(str(exc)) from None
-    click.echo(f"supervisor {email.strip().lower()} reactivated")
-
-
 @main.command()
 def sweep() -> None:
     """Mark every expired pending help request unresolved, once, now."""
@@ -315,15 +261,16 @@ def eval_dialogues(files: tuple[Path, ...], verbose: bool) -> None:
     click.echo(text)
 
 
-def _register_agent_commands() -> None:
+def _register_commands() -> None:
+    # Imported here: those modules use this one's helpers (services, CliError, TEXT).
+    from frontdesk import cli_accounts
     from frontdesk.agent import cli as agent_cli
 
-    main.add_command(agent_cli.agent)
-    main.add_command(agent_cli.call)
-    main.add_command(agent_cli.token)
+    for command in (*cli_accounts.COMMANDS, agent_cli.agent, agent_cli.call, agent_cli.token):
+        main.add_command(command)
 
 
-_register_agent_commands()
+_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
