@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from frontdesk.services import Services
+from frontdesk.services import Services, build_services
 from frontdesk.web import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,6 +41,27 @@ def served(svc: Services, threads: int = 8) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.close()
+
+
+@contextmanager
+def demo_site(db_path: Any, *, supervisors: tuple[tuple[str, str, str], ...] = (), clock: Any = None,
+              threads: int = 8, **overrides: Any) -> Iterator[tuple[str, Services]]:
+    """The demo salon on a fresh SQLite file, migrated and seeded, with `supervisors` (email, password,
+    name) and settings `overrides`, served on a free port; yields (base URL, services), stops them after."""
+    from frontdesk.demo import seed_demo
+    from frontdesk.migrate import upgrade
+    from tests.conftest import make_settings
+
+    svc = build_services(make_settings(f"sqlite:///{db_path}", **overrides), clock=clock)
+    upgrade(svc.db)
+    seed_demo(svc.db, svc.clock, svc.knowledge)
+    for email, password, name in supervisors:
+        svc.accounts.create(email, password, name)
+    try:
+        with served(svc, threads=threads) as base:
+            yield base, svc
+    finally:
+        svc.stop()
 
 
 @contextmanager

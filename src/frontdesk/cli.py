@@ -11,6 +11,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from frontdesk.cli_input import TEXT, existing_file, printable
 from frontdesk.errors import LifecycleError
 from frontdesk.settings import Settings, SettingsError
 
@@ -19,6 +20,10 @@ class CliError(click.ClickException):
     """A user error: printed as one line, exit status 2."""
 
     exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message))
+
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -88,9 +93,10 @@ def seed_demo() -> None:
 
 
 @main.command("setup-demo")
-@click.option("--email", default="demo@example.com", show_default=True)
-@click.option("--password", default="frontdesk-demo", show_default=True, help="Used only when creating the account.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="The address `serve` will listen on.")
+@click.option("--email", default="demo@example.com", show_default=True, type=TEXT)
+@click.option("--password", default="frontdesk-demo", show_default=True, type=TEXT,
+              help="Used only when creating the account.")
+@click.option("--host", default="127.0.0.1", show_default=True, type=TEXT, help="The address `serve` will listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def setup_demo(email: str, password: str, host: str, port: int) -> None:
     """`make run`'s one step: migrate, seed the demo salon, create the demo supervisor if missing, and
@@ -115,10 +121,11 @@ def setup_demo(email: str, password: str, host: str, port: int) -> None:
 
 
 @main.command("create-supervisor")
-@click.argument("email")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
-@click.option("--name", default="", help="Display name.")
-@click.option("--phone", default="", help="Their own phone for SMS alerts (stored in E.164).")
+@click.argument("email", type=TEXT)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, type=TEXT,
+              help="At least 8 characters.")
+@click.option("--name", default="", type=TEXT, help="Display name.")
+@click.option("--phone", default="", type=TEXT, help="Their own phone for SMS alerts (stored in E.164).")
 def create_supervisor(email: str, password: str, name: str, phone: str) -> None:
     """Create a supervisor account who can log in to the dashboard."""
     svc = services(migrate=True)
@@ -130,8 +137,9 @@ def create_supervisor(email: str, password: str, name: str, phone: str) -> None:
 
 
 @main.command("reset-password")
-@click.argument("email")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
+@click.argument("email", type=TEXT)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, type=TEXT,
+              help="At least 8 characters.")
 def reset_password(email: str, password: str) -> None:
     """Set a new password for a supervisor (ends their sessions and API tokens)."""
     svc = services(migrate=True)
@@ -143,7 +151,7 @@ def reset_password(email: str, password: str) -> None:
 
 
 @main.command("deactivate-supervisor")
-@click.argument("email")
+@click.argument("email", type=TEXT)
 def deactivate_supervisor(email: str) -> None:
     """Stop a supervisor from logging in; their sessions and API tokens end at once."""
     svc = services(migrate=True)
@@ -155,7 +163,7 @@ def deactivate_supervisor(email: str) -> None:
 
 
 @main.command("reactivate-supervisor")
-@click.argument("email")
+@click.argument("email", type=TEXT)
 def reactivate_supervisor(email: str) -> None:
     """Let a deactivated supervisor log in again (old sessions and tokens stay ended)."""
     svc = services(migrate=True)
@@ -206,14 +214,28 @@ def dispatch(once: bool) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, type=TEXT)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
     """Serve the dashboard and API with the background workers."""
     from frontdesk.server import run, with_served_base_url
 
+    _check_listen_address(host, port)
     svc = services(migrate=True, settings=with_served_base_url(load_settings(), host, port))
-    run(svc, host, port)
+    try:
+        run(svc, host, port)
+    except (OSError, ValueError) as exc:  # the port is taken, the address is not this machine's, waitress refuses it
+        raise CliError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _check_listen_address(host: str, port: int) -> None:
+    """A one-line error for a host that does not resolve, before anything starts (waitress would raise)."""
+    import socket
+
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise CliError(f"cannot listen on {host!r}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 @main.group()
@@ -225,8 +247,7 @@ def kb() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def kb_import(file: Path) -> None:
     """Import entries from FILE (all or nothing)."""
-    if not file.exists():
-        raise CliError(f"no such file: {file}")
+    existing_file(file)
     try:
         text = file.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -255,12 +276,11 @@ def kb_eval(file: Path, verbose: bool) -> None:
 
     from frontdesk.knowledge.evaluation import evaluate, format_report
 
-    if not file.exists():
-        raise CliError(f"no such file: {file}")
+    existing_file(file)
     try:
         data = json.loads(file.read_text("utf-8"))
         report = evaluate(data)
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, UnicodeError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise CliError(f"{file}: not a valid eval set ({exc})") from None
     click.echo(format_report(report, verbose=verbose))
 
@@ -282,12 +302,15 @@ def eval_dialogues(files: tuple[Path, ...], verbose: bool) -> None:
     if not paths:
         raise CliError("no dialogue files given and none in evals/dialogues/")
     for path in paths:
-        if not path.exists():
-            raise CliError(f"no such file: {path}")
+        existing_file(path)
     logging.basicConfig(level=logging.WARNING)
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         text, _ = evaluate_files(paths, verbose=verbose)
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError) as exc:
+    # A file's business is loaded into a scratch database: a missing name fails there (IntegrityError).
+    except (OSError, UnicodeError, ValueError, KeyError, TypeError, IndexError, AttributeError, SQLAlchemyError,
+            LifecycleError) as exc:
         raise CliError(f"not a valid dialogue file ({exc})") from None
     click.echo(text)
 

@@ -47,5 +47,8 @@ def run(services: Services, host: str, port: int) -> None:
     log.info("Frontdesk on http://%s:%d", host, port)
     # send_bytes=1 flushes each chunk at once, which live-update streams (SSE) need;
     # channel_request_lookahead lets a stream see that its client left and free its thread.
-    waitress_serve(app, host=host, port=port, threads=services.settings.web_threads, send_bytes=1,
-                   channel_timeout=300, channel_request_lookahead=1, ident="frontdesk")
+    try:
+        waitress_serve(app, host=host, port=port, threads=services.settings.web_threads, send_bytes=1,
+                       channel_timeout=300, channel_request_lookahead=1, ident="frontdesk")
+    finally:  # also when waitress cannot listen (port taken): no workers left running behind the error
+        services.stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-insecure-change-me"
@@ -173,6 +173,27 @@ class Settings(BaseSettings):
         "", description="File the console channel appends message bodies to; empty: standard error, marked "
                         "`console-outbox` (never the application log)."
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_url(cls, value: str) -> str:
+        # Checked here so a typo is a one-line configuration error, not SQLAlchemy's traceback at startup.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            make_url(value).get_dialect()
+        except (ArgumentError, NoSuchModuleError, ValueError, TypeError):
+            raise ValueError("not a database URL SQLAlchemy can use (sqlite:///file.db or postgresql://...)") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _a_logging_level(cls, value: str) -> str:
+        # `getattr(logging, name)` would also find BASIC_FORMAT and functions: only the level names pass.
+        if value.strip().upper() not in ("CRITICAL", "FATAL", "ERROR", "WARNING", "WARN", "INFO", "DEBUG", "NOTSET"):
+            raise ValueError("not a logging level (DEBUG, INFO, WARNING, ERROR or CRITICAL)")
+        return value.strip()
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

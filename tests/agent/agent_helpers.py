@@ -10,8 +10,8 @@ from typing import Any
 from livekit.agents import AgentSession, llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS
 
+from frontdesk.agent.call_state import CallState
 from frontdesk.agent.profile import load_profile
-from frontdesk.agent.receptionist import CallState
 from frontdesk.services import Services
 
 

@@ -8,8 +8,9 @@ import pytest
 from agent_helpers import new_state, run, text_session
 from sqlalchemy import func, select
 
+from frontdesk.agent.answering import MAX_ESCALATIONS_PER_CALL
 from frontdesk.agent.brain import OfflineBrain
-from frontdesk.agent.receptionist import MAX_ESCALATIONS_PER_CALL, Receptionist
+from frontdesk.agent.receptionist import Receptionist
 from frontdesk.models import Event, HelpRequest, KnowledgeEntry
 from frontdesk.services import Services
 from frontdesk.usage import LOOKUP_ACTIONS

@@ -207,7 +207,7 @@ def test_brain_with_a_knowledge_checker_escalates_without_a_wasted_lookup(salon:
     """The hub's brain asks the knowledge module first: unknown -> request_help at once; known -> lookup."""
     import asyncio
 
-    from frontdesk.agent.receptionist import find_answer
+    from frontdesk.agent.answering import find_answer
 
     async def body() -> None:
         state = new_state(salon)

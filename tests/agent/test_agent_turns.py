@@ -12,7 +12,8 @@ from livekit.agents import RunContext, function_tool
 from sqlalchemy import func, select
 
 from frontdesk.agent.brain import NO_TRANSFER, OfflineBrain
-from frontdesk.agent.receptionist import CallState, Receptionist
+from frontdesk.agent.call_state import CallState
+from frontdesk.agent.receptionist import Receptionist
 from frontdesk.models import HelpRequest
 from frontdesk.services import Services
 

@@ -7,27 +7,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from agent_helpers import settings_for
 from sqlalchemy import select
-from tests.browser import chromium, needs_chromium, served
+from tests.browser import chromium, demo_site, needs_chromium
 
 from frontdesk.clock import SystemClock
-from frontdesk.demo import seed_demo
-from frontdesk.migrate import upgrade
 from frontdesk.models import Call
-from frontdesk.services import Services, build_services
+from frontdesk.services import Services
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture
 def live_server(tmp_path: Any) -> Iterator[tuple[str, Services]]:
-    svc = build_services(settings_for(f"sqlite:///{tmp_path}/page.db"), clock=SystemClock())
-    upgrade(svc.db)
-    seed_demo(svc.db, svc.clock, svc.knowledge)
-    with served(svc) as base:
-        yield base, svc
-    svc.stop()
+    with demo_site(tmp_path / "page.db", clock=SystemClock()) as site:
+        yield site
 
 
 def test_call_page_states_and_plain_errors(live_server: tuple[str, Services]) -> None:

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from frontdesk import presence
 from frontdesk.agent.brain import OfflineBrain
+from frontdesk.agent.call_state import CallState
 from frontdesk.agent.profile import load_profile
-from frontdesk.agent.receptionist import CallState, Receptionist
+from frontdesk.agent.receptionist import Receptionist
 from frontdesk.agent.voice_handoff import watch_transfer
 from frontdesk.models import HelpRequest, Supervisor
 from frontdesk.services import Services

@@ -13,13 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from frontdesk.demo import seed_demo
-from frontdesk.migrate import upgrade
 from frontdesk.models import Call
-from frontdesk.services import Services, build_services
+from frontdesk.services import Services
 from frontdesk.usage import record_lookup, record_read_back, set_urgent
-from tests.browser import chromium, needs_chromium, served
-from tests.conftest import make_settings
+from tests.browser import chromium, demo_site, needs_chromium
 from tests.web.conftest import EMAIL, PASSWORD, escalate, start_call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,13 +30,8 @@ WATCH_CSP = "window.__csp = []; document.addEventListener('securitypolicyviolati
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[tuple[str, Services]]:
-    svc = build_services(make_settings(f"sqlite:///{tmp_path}/fd.db", request_timeout_seconds=1800))
-    upgrade(svc.db)
-    seed_demo(svc.db, svc.clock, svc.knowledge)
-    svc.accounts.create(EMAIL, PASSWORD, "Sam")
-    with served(svc) as base:
-        yield base, svc
-    svc.stop()
+    with demo_site(tmp_path / "fd.db", supervisors=((EMAIL, PASSWORD, "Sam"),), request_timeout_seconds=1800) as site:
+        yield site
 
 
 def _login(page: object, base: str, target: str) -> None:

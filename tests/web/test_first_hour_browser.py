@@ -11,11 +11,8 @@ from pathlib import Path
 import pytest
 
 from frontdesk import presence
-from frontdesk.demo import seed_demo
-from frontdesk.migrate import upgrade
-from frontdesk.services import Services, build_services
-from tests.browser import chromium, needs_chromium, served
-from tests.conftest import make_settings
+from frontdesk.services import Services
+from tests.browser import chromium, demo_site, needs_chromium
 from tests.web.conftest import EMAIL, PASSWORD, escalate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,14 +21,8 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[tuple[str, Services]]:
-    svc = build_services(make_settings(f"sqlite:///{tmp_path}/fd.db"))
-    upgrade(svc.db)
-    seed_demo(svc.db, svc.clock, svc.knowledge)
-    svc.accounts.create(EMAIL, PASSWORD, "Sam")
-    svc.accounts.create("ana@example.com", PASSWORD, "Ana")
-    with served(svc) as base:
-        yield base, svc
-    svc.stop()
+    with demo_site(tmp_path / "fd.db", supervisors=((EMAIL, PASSWORD, "Sam"), ("ana@example.com", PASSWORD, "Ana"))) as site:
+        yield site
 
 
 def _shot(page: object, name: str) -> None:

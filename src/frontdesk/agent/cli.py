@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import click
 
+from frontdesk.cli_input import TEXT, FiniteFloatRange
+
 
 @click.command("agent")
 @click.argument("mode", type=click.Choice(["dev", "start"]))
@@ -53,9 +55,9 @@ def missing_voice_extra() -> str | None:
 
 
 @click.command("token")
-@click.option("--room", required=True, help="Room to join.")
-@click.option("--identity", required=True, help="Participant identity.")
-@click.option("--name", default="", help="Display name.")
+@click.option("--room", required=True, type=TEXT, help="Room to join.")
+@click.option("--identity", required=True, type=TEXT, help="Participant identity.")
+@click.option("--name", default="", type=TEXT, help="Display name.")
 @click.option("--ttl", default=3600, show_default=True, type=click.IntRange(60, 86400), help="Seconds.")
 @click.option("--dispatch", is_flag=True, help="Also dispatch the receptionist into the room.")
 def token(room: str, identity: str, name: str, ttl: int, dispatch: bool) -> None:
@@ -74,13 +76,14 @@ def token(room: str, identity: str, name: str, ttl: int, dispatch: bool) -> None
 
 
 @click.command("call")
-@click.option("--phone", default="", help="Your phone number (for a text if you hang up before an answer).")
-@click.option("--name", default="", help="Your name.")
+@click.option("--phone", default="", type=TEXT,
+              help="Your phone number (for a text if you hang up before an answer).")
+@click.option("--name", default="", type=TEXT, help="Your name.")
 @click.option("--audio-in", "audio_in", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="A voice call instead: a WAV file (16-bit mono) said as the caller; repeat for turns.")
 @click.option("--audio-out", "audio_out", type=click.Path(dir_okay=False, writable=True),
               help="Write everything the receptionist said in the voice call to this WAV file.")
-@click.option("--hold", default=3.0, show_default=True, type=click.FloatRange(0, 600),
+@click.option("--hold", default=3.0, show_default=True, type=FiniteFloatRange(0, 600),
               help="Voice call: seconds to stay on the line after the last answer.")
 def call(phone: str, name: str, audio_in: tuple[str, ...], audio_out: str | None, hold: float) -> None:
     """A text call in this terminal (type lines, Ctrl-D to hang up), or with --audio-in a voice call

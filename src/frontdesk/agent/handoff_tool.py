@@ -18,7 +18,7 @@ from frontdesk.caller_intents import is_urgent, wants_person
 from frontdesk.text import clean
 
 if TYPE_CHECKING:
-    from frontdesk.agent.receptionist import CallState
+    from frontdesk.agent.call_state import CallState
 
 log = logging.getLogger(__name__)
 

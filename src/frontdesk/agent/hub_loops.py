@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from livekit.agents import AgentSession
 
-from frontdesk.agent.receptionist import CallState
+from frontdesk.agent.call_state import CallState
 from frontdesk.agent.session import TranscriptRecorder, run_db
 
 if TYPE_CHECKING:

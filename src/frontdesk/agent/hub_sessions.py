@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from livekit.agents import AgentSession, llm
 
 from frontdesk.agent import rebuild
+from frontdesk.agent.answering import find_answer
 from frontdesk.agent.brain import Checker, OfflineBrain
+from frontdesk.agent.call_state import CallState
 from frontdesk.agent.hub_loops import LiveCall
 from frontdesk.agent.profile import load_profile
-from frontdesk.agent.receptionist import CallState, Receptionist, find_answer
+from frontdesk.agent.receptionist import Receptionist
 from frontdesk.agent.session import TranscriptRecorder, make_llm, run_db
 from frontdesk.models import Call, TranscriptLine
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from livekit.agents import llm
 
-from frontdesk.agent.receptionist import CallState, Confirmation
+from frontdesk.agent.call_state import CallState, Confirmation
 from frontdesk.models import TranscriptLine
 
 ROLES = {"caller": "user", "agent": "assistant", "supervisor": "assistant"}

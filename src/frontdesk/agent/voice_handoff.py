@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from frontdesk.transfers import CANCELLED, DECLINED, EXPIRED, FAILED, TAKEN
 
 if TYPE_CHECKING:
-    from frontdesk.agent.receptionist import CallState
+    from frontdesk.agent.call_state import CallState
     from frontdesk.services import Services
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,10 @@ from typing import Any
 
 from livekit.agents import AgentServer, AgentSession, JobContext, llm, stt, tts, vad
 
+from frontdesk.agent.call_state import CallState
 from frontdesk.agent.hub_loops import BEAT_SECONDS, POLL_SECONDS  # same cadence as text calls
 from frontdesk.agent.profile import load_profile
-from frontdesk.agent.receptionist import CallState, Receptionist
+from frontdesk.agent.receptionist import Receptionist
 from frontdesk.agent.session import TranscriptRecorder, make_llm
 from frontdesk.agent.voice_handoff import RoomPort, watch_transfer
 from frontdesk.services import Services, build_services

@@ -40,6 +40,9 @@ def int_arg(name: str, default: int | None, maximum: int = MAX_ID) -> int | None
     return value
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def json_body() -> dict[str, Any]:
     """The request body as a JSON object, or a 400 `invalid_json` / `invalid` error."""
     raw = request.get_data(cache=True)
@@ -65,6 +68,8 @@ def str_field(data: dict[str, Any], name: str, *, required: bool = True, limit: 
         raise ApiError(400, "invalid", f"'{name}' must be a string")
     if len(value) > limit:
         raise ApiError(400, "invalid", f"'{name}' is longer than {limit} characters")
+    if _LONE_SURROGATE.search(value):  # a JSON "\ud800" escape: no UTF-8 exists for it (the database, hashing)
+        raise ApiError(400, "invalid", f"'{name}' is not valid Unicode text (a lone surrogate)")
     return value
 
 

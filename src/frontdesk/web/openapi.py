@@ -88,9 +88,11 @@ TEXT = {"type": "string", "format": "visible-text", "pattern": "\\S",
         "description": "must contain a visible character (a letter, digit, mark, punctuation or symbol): control, "
                        "format, private-use and unassigned characters are removed first"}
 # Validated with `phonenumbers` (a real number of PHONE_REGION or with +country), which no pattern can say.
-PHONE = {"type": "string", "description": "a phone number, e.g. +14155550100 (400 when not a valid number)",
-         "example": "+14155550100"}
-OPTIONAL_PHONE = {**PHONE, "description": "empty, or a phone number"}
+# The custom format `phone` names that rule for generators (tests/hostile/st_hooks.py gives it a strategy).
+PHONE = {"type": "string", "format": "phone", "example": "+14155550100",
+         "description": "a phone number libphonenumber calls valid, in PHONE_REGION or with +country (or in the "
+                        "fictional +1 555 range), e.g. +14155550100; 400 otherwise"}
+OPTIONAL_PHONE = {**PHONE, "format": "phone-or-empty", "description": "empty, or a phone number as above"}
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"], "properties": {"code": STR, "message": STR}}}},
@@ -156,7 +158,8 @@ def document() -> dict[str, Any]:
             "/auth/revoke": {"post": _op("End this bearer token now (`everywhere`: also every other token and "
                                          "dashboard session of its supervisor)", _json(
                 {"type": "object", "required": ["revoked"], "properties": {"revoked": {"type": "integer"}}}),
-                body={"type": "object", "properties": {"everywhere": {"type": "boolean", "default": False}}},
+                body={"type": "object", "properties": {"everywhere": {"type": ["boolean", "null"], "default": False,
+                                                                      "description": "null: false"}}},
                 body_required=False)},
             "/calls": {"post": _op("Start a simulated text call", _json(
                 {"type": "object", "required": ["id", "greeting"], "properties": {"id": STR, "greeting": STR}},
@@ -187,7 +190,8 @@ def document() -> dict[str, Any]:
             "/help-requests/{id}/answer": {"post": _op(
                 "Answer (resolve) a pending or unresolved request", _json(_ref("HelpRequest")), params=[_path_id()],
                 extra=CONFLICT, body={"type": "object", "required": ["answer"], "properties": {
-                    "answer": {**TEXT, "maxLength": 20_000}, "add_to_kb": {"type": "boolean", "default": True},
+                    "answer": {**TEXT, "maxLength": 20_000}, "add_to_kb": {"type": ["boolean", "null"], "default": True,
+                                                                     "description": "null: true"},
                     "kb_question": {"type": ["string", "null"], "maxLength": 20_000}}})},
             "/help-requests/{id}/close": {"post": _op(
                 "Close a pending request without an answer (callers are told)", _json(_ref("HelpRequest")),
@@ -201,7 +205,8 @@ def document() -> dict[str, Any]:
                                {"type": "string", "enum": ["", "active", "pending_review", "archived"]}),
                             _q("q", "substring of question or answer (first 200 characters)"),
                             _q("page", "1-based page", PAGE)]),
-                "post": _op("Add an entry", _json(_ref("Knowledge"), "Created"), status="201", body={
+                "post": _op("Add an entry", _json(_ref("Knowledge"), "Created"), status="201",
+                            extra={"409": _err("An entry already has this question (edit that one)")}, body={
                     "type": "object", "required": ["question", "answer"],
                     "properties": {"question": {**TEXT, "maxLength": 10_000}, "answer": {**TEXT, "maxLength": 10_000}}}),
             },

@@ -43,8 +43,11 @@ ANALYTICS: dict[str, Any] = {
 
 def paths(op: Any, json: Any, q: Any, path_id: Any, conflict: dict[str, Any]) -> dict[str, Any]:
     """The paths, built with `openapi.py`'s helpers."""
-    period = [q("from", "first day (ISO date, UTC); default 6 days before `to`", {"type": "string", "format": "date"}),
-              q("to", "last day (ISO date, UTC), inclusive; default today", {"type": "string", "format": "date"})]
+    # Empty is the default (the dashboard's filter form sends empty fields).
+    day = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "enum": [""]}]}
+    period = [q("from", "first day (ISO date, UTC); empty or missing: 6 days before `to`", day),
+              q("to", "last day (ISO date, UTC), inclusive; empty or missing: today; `from` after `to` or a period "
+                      "longer than 366 days is a 400", day)]
     return {
         "/help-requests/{id}/urgent": {"post": op(
             "Mark a pending request urgent (or not urgent, overriding the urgency words)",

@@ -10,6 +10,9 @@ from frontdesk.models import TRANSFER_STATUSES
 STR = {"type": "string"}
 NSTR = {"type": ["string", "null"]}
 NINT = {"type": ["integer", "null"]}
+# As openapi.TEXT: cleaned (control, format, private-use characters dropped), refused when nothing visible is left.
+LINE = {"type": "string", "format": "visible-text", "pattern": "\\S", "maxLength": 4000,
+        "description": "must contain a visible character; control and format characters are removed first"}
 
 SCHEMAS: dict[str, Any] = {
     "Transfer": {"type": "object", "required": ["id", "call_id", "status", "reason", "question", "summary",
@@ -50,7 +53,7 @@ def paths(op: Any, json: Any, ref: Any, path_id: Any, conflict: dict[str, Any]) 
             "Say something to the caller of a call you hold (a supervisor line)",
             json({"type": "object", "properties": {"call_id": STR, "role": STR, "text": STR}}, "Created"),
             params=call, status="201", extra=conflict,
-            body={"type": "object", "required": ["text"], "properties": {"text": STR}})},
+            body={"type": "object", "required": ["text"], "properties": {"text": LINE}})},
         "/calls/{id}/release": {"post": op("Hand a call you hold back to the receptionist",
                                            json({"type": "object", "properties": {"call_id": STR, "held_by": NSTR}}),
                                            params=call, extra=conflict)},
