@@ -79,11 +79,20 @@ class Services:
         self.workers.extend([sweeper, dispatcher, reminder, transfers])
         # Text calls whose hub died are not ended here: the caller's next request to any process
         # picks them up, and the hubs' heartbeat ends those nobody comes back to (`abandoned`).
-        if self.settings.calls_api_enabled:
-            self.call_hub().warm_up()
         for worker in self.workers:
             worker.start()
+        if self.settings.calls_api_enabled:
+            # Importing LiveKit and loading the search model take seconds: on a thread, so `serve` opens
+            # its port at once (a second `make run` serves in ~4 s, not ~10). A text call that arrives
+            # meanwhile waits for the hub on `call_hub()`'s lock.
+            threading.Thread(target=self._start_hub, name="hub-start", daemon=True).start()
         log.info("background workers started: %s", ", ".join(w.name for w in self.workers))
+
+    def _start_hub(self) -> None:
+        try:
+            self.call_hub().warm_up()
+        except Exception:  # the first text call retries the start and reports its own error
+            log.exception("the text-call hub could not start; the first text call will try again")
 
     def stop(self) -> None:
         """Stop the workers and the call hub, and close database connections."""

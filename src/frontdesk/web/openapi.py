@@ -82,7 +82,14 @@ NSTR = {"type": ["string", "null"]}
 MAX_ID = 2**31 - 1
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 CALL_ID = {"type": "string", "pattern": "^[0-9A-Za-z]{1,64}$", "description": "the id `POST /calls` returned"}
-PAGE = {"type": "integer", "minimum": 1, "maximum": 100_000}
+
+
+def _or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter the server also takes empty (`?page=`, as a form sends it), meaning its default."""
+    return {"anyOf": [schema, {"type": "string", "enum": [""]}]}
+
+
+PAGE = _or_empty({"type": "integer", "minimum": 1, "maximum": 100_000})
 # Text the server cleans (control characters dropped, whitespace collapsed) and refuses when nothing is left.
 TEXT = {"type": "string", "format": "visible-text", "pattern": "\\S",
         "description": "must contain a visible character (a letter, digit, mark, punctuation or symbol): control, "
@@ -184,7 +191,7 @@ def document() -> dict[str, Any]:
                 _q("status", "pending (default), resolved or unresolved",
                    {"type": "string", "enum": ["pending", "resolved", "unresolved"]}),
                 _q("q", "search the question text (first 200 characters)"), _q("page", "1-based page", PAGE),
-                _q("per_page", "rows per page", {"type": "integer", "minimum": 1, "maximum": 200})])},
+                _q("per_page", "rows per page", _or_empty({"type": "integer", "minimum": 1, "maximum": 200}))])},
             "/help-requests/{id}": {"get": _op("One help request with callers, events and follow-ups",
                                                _json(_ref("HelpRequest")), params=[_path_id()])},
             "/help-requests/{id}/answer": {"post": _op(
@@ -232,7 +239,8 @@ def document() -> dict[str, Any]:
                 _q("help_request_id", "only this request's follow-ups", ID),
                 _q("status", "only follow-ups in this status",
                    {"type": "string", "enum": ["", *FOLLOWUP_STATUSES]}),
-                _q("limit", "at most this many (oldest first)", {"type": "integer", "minimum": 1, "maximum": 1000})])},
+                _q("limit", "at most this many (oldest first)",
+                   _or_empty({"type": "integer", "minimum": 1, "maximum": 1000}))])},
             "/followups/{id}/resend": {"post": _op("Queue a new attempt of a sent, failed or dead follow-up",
                                                    _json(_ref("Followup")), params=[_path_id()], extra=CONFLICT)},
             "/openapi.json": {"get": _op("This document", _json({"type": "object"}), auth=False)},

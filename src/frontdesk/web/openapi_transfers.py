@@ -39,7 +39,8 @@ def paths(op: Any, json: Any, ref: Any, path_id: Any, conflict: dict[str, Any]) 
         "/transfers": {"get": op("Transfers offered to supervisors and their outcomes (newest first)", json(
             {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": ref("Transfer")}}}),
             params=[{"name": "status", "in": "query", "required": False,
-                     "schema": {"type": "string", "enum": list(TRANSFER_STATUSES)}}])},
+                     "description": "only transfers in this status (empty: all)",
+                     "schema": {"type": "string", "enum": ["", *TRANSFER_STATUSES]}}])},
         "/transfers/{id}/accept": {"post": op(
             "Take an offered transfer (the first accept wins; 409 for the others or when no longer offered)",
             json(ref("Taken")), params=[path_id()], extra=conflict)},
