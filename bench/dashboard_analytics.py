@@ -8,6 +8,9 @@ bulk inserts, then timed through the real app (Flask test client, logged in):
   `GET /api/v1/help-requests?status=pending`): target p95 < 100 ms.
 
     .venv/bin/python bench/dashboard.py --analytics [--database-url URL] [--runs 40]
+
+The load takes minutes; `--phase load` loads into a file database (or PostgreSQL) once and
+`--phase time` times it as often as needed (each run under a few minutes).
 """
 
 from __future__ import annotations
@@ -189,8 +192,8 @@ def measure(get: Any, url: str, runs: int) -> tuple[float, float]:
     return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
 
 
-def run(svc: Services, client: Any, token: str, runs: int) -> int:
-    """Load, then time every page; returns the exit status (1 if a target is missed)."""
+def load(svc: Services) -> None:
+    """Load the 30 days (bench/dashboard.py --phase load does only this)."""
     t0 = time.perf_counter()
     loader = Loader(svc)
     loader.load()
@@ -199,6 +202,10 @@ def run(svc: Services, client: Any, token: str, runs: int) -> int:
         counts = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar()
                   for t in ("help_requests", "calls", "events", "followups")}
     print(f"loaded {counts} in {time.perf_counter() - t0:.0f} s")
+
+
+def run(svc: Services, client: Any, token: str, runs: int) -> int:
+    """Time every page over what is loaded; returns the exit status (1 if a target is missed)."""
     today = svc.clock.now().date()
     last30 = f"from={(today - timedelta(days=29)).isoformat()}&to={today.isoformat()}"
     h = {"Authorization": f"Bearer {token}"}

@@ -14,6 +14,7 @@ from frontdesk.clock import FakeClock
 from frontdesk.models import Call, HelpRequest
 from frontdesk.priority import Factors, reasons, score
 from frontdesk.services import Services
+from frontdesk.text import short_duration
 from frontdesk.web import queries
 
 NEUTRAL = ("Do you sell gift cards for the spa?", "Is there parking behind the building?")
@@ -146,3 +147,21 @@ def test_api_lists_pending_by_priority_and_marks_urgent(services: Services, cloc
     assert "marked_urgent" in actions
     services.desk.answer(lone, "Yes.", by="x@example.com", add_to_kb=False)
     assert client.post(f"/api/v1/help-requests/{lone}/urgent", json={"urgent": False}, headers=h).status_code == 409
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(-5, "0 s"), (0, "0 s"), (59.9, "59 s"), (60, "1 min"),
+                                                (3599, "59 min"), (3600, "1 h"), (4000, "1 h 6 min"),
+                                                (47 * 3600 + 59 * 60, "47 h 59 min"), (48 * 3600, "2 days"),
+                                                (10 * 86400, "10 days")])
+def test_one_duration_for_reasons_and_pages(seconds: float, shown: str) -> None:
+    """The queue's reasons and the pages' `duration` filter are one function (text.short_duration)."""
+    from flask import Flask, render_template_string
+
+    from frontdesk.web import filters
+
+    app = Flask(__name__)
+    filters.register(app, FakeClock())
+    assert short_duration(seconds) == shown
+    with app.app_context():
+        assert render_template_string("{{ s|duration }}", s=seconds) == shown
+    assert reasons(Factors(seconds_left=seconds))[-1] == (f"{shown} left" if seconds > 0 else "deadline passed")

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
 
 from frontdesk.db import Database
 
@@ -27,6 +28,13 @@ def upgrade(db: Database, revision: str = "head") -> None:
     with db.engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
+        # A batch migration on SQLite rebuilds a table and drops its triggers: put them back.
+        if inspect(connection).has_table("analytics_days"):
+            from frontdesk import analytics_rollup, queue_counts
+
+            analytics_rollup.install_triggers(connection)
+            if "callers_live" in {c["name"] for c in inspect(connection).get_columns("help_requests")}:
+                queue_counts.install_triggers(connection)
 
 
 def current_revision(db: Database) -> str | None:

@@ -24,10 +24,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, case, func, literal, select
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from frontdesk.models import PENDING, Call, HelpRequest, HelpRequestCaller
+from frontdesk.models import PENDING, HelpRequest
+from frontdesk.text import short_duration
 
 LIVE_CALLER, LIVE_CAP = 30, 3
 EXTRA_CALLER, EXTRA_CAP = 10, 5
@@ -75,18 +75,6 @@ def score(f: Factors) -> int:
     )
 
 
-def short_duration(seconds: float) -> str:
-    """'45 s', '4 min', '2 h 5 min': under a minute in seconds, never '0 min'."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-
-
 def reasons(f: Factors, urgent_by: str = "") -> list[str]:
     """Short strings saying why the request sits where it does, biggest factors first."""
     out: list[str] = []
@@ -129,7 +117,7 @@ def _capped(value: ColumnElement[Any], cap: int) -> ColumnElement[Any]:
     return case((value > cap, cap), (value < 0, 0), else_=value)
 
 
-def score_sql(now: datetime, live: ColumnElement[Any], waiting: ColumnElement[Any]) -> ColumnElement[Any]:
+def score_sql(now: datetime, live: Any, waiting: Any) -> ColumnElement[Any]:
     """`score()` as a SQL expression over `help_requests` plus live / waiting caller counts.
 
     Time bands are compared as timestamps (`expires_at <= now + band`), so no date arithmetic in SQL
@@ -159,28 +147,12 @@ def score_sql(now: datetime, live: ColumnElement[Any], waiting: ColumnElement[An
 def scored_pending(now: datetime, where: list[Any] | None = None) -> Any:
     """SELECT `id, priority, expires_at` of every pending request (plus `where`), scored by `score_sql`.
 
-    The pending rows come from the status index; their waiting-caller counts and the counts of live
-    calls among them are two grouped subqueries.
+    Every input is a column of `help_requests` (the caller counts are kept by queue_counts.py's
+    triggers), so this is one scan of the partial index `ix_help_queue`, with no join.
     """
-    w, hr = HelpRequestCaller, HelpRequest
-    pending = aliased(HelpRequest)
-    # One pass over the pending requests' callers: how many wait, how many of their calls are live.
-    counts = (
-        select(w.help_request_id.label("rid"), func.count().label("n"),
-               func.sum(case((Call.status == "live", 1), else_=0)).label("live"))
-        .select_from(pending)
-        .join(w, w.help_request_id == pending.id)
-        .outerjoin(Call, Call.id == w.call_id)
-        .where(pending.status == PENDING)
-        .group_by(w.help_request_id)
-        .subquery()
-    )
-    priority = score_sql(now, func.coalesce(counts.c.live, 0), func.coalesce(counts.c.n, 1)).label("priority")
-    return (
-        select(hr.id, priority, hr.expires_at)
-        .outerjoin(counts, counts.c.rid == hr.id)
-        .where(hr.status == PENDING, *(where or []))
-    )
+    hr = HelpRequest
+    priority = score_sql(now, hr.callers_live, hr.callers_waiting).label("priority")
+    return select(hr.id, priority, hr.expires_at).where(hr.status == PENDING, *(where or []))
 
 
 def ordered_pending(

@@ -45,3 +45,21 @@ def valid_phone(phone: str) -> bool:
     """A loose check for a dialable phone number (E.164 or local formatting): 7 to 15 ASCII digits, an optional
     leading +, spaces ( ) - . between them, at most PHONE_MAX characters."""
     return bool(phone) and len(phone) <= PHONE_MAX and _PHONE.fullmatch(phone) is not None
+
+
+def short_duration(seconds: float) -> str:
+    """`45` -> `45 s`, `75` -> `1 min`, `4000` -> `1 h 6 min`, from 48 h on in days (`3 days`).
+
+    Under a minute in seconds, never `0 min`; never negative. The dashboard's `duration` filter and the
+    queue's priority reasons both use it.
+    """
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"

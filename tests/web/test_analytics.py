@@ -26,10 +26,11 @@ from frontdesk.web import create_app
 D = date(2026, 1, 5)  # the FakeClock starts on this day at 09:00
 
 
-def _call(svc: Services, at: datetime | None = None) -> str:
+def _call(svc: Services, at: datetime | None = None, status: str = "ended") -> str:
     at = at or svc.clock.now()
     with svc.db.write() as s:
-        call = Call(channel="text", status="ended", caller_phone="", started_at=at, last_seen_at=at, ended_at=at)
+        call = Call(channel="text", status=status, caller_phone="", started_at=at, last_seen_at=at,
+                    ended_at=at if status == "ended" else None)
         s.add(call)
         s.flush()
         return call.id
@@ -43,7 +44,7 @@ def _history(svc: Services, clock: FakeClock) -> dict[str, Any]:
         seed = svc.knowledge.add(s, "What are your opening hours?", "9 to 6, Tuesday to Saturday.", source="seed",
                                  by="seed", now=clock.now()).id
     db, desk = svc.db, svc.desk
-    c1 = _call(svc)
+    c1 = _call(svc, status="live")  # answered from the knowledge base, then a person took it over
     record_lookup(db, clock, c1, "answered", seed)
     c2 = _call(svc)
     record_lookup(db, clock, c2, "read_back")
@@ -72,9 +73,16 @@ def _history(svc: Services, clock: FakeClock) -> dict[str, Any]:
     record_lookup(db, clock, c9, "read_back")
     record_read_back(db, clock, c9, seed, confirmed=False)
     ids["r5"] = desk.escalate("Do you have balayage for kids?", call_id=c9).request_id
-    with db.write() as s:  # transfers (live handoff): counted by kind from their events
-        for action in ("transfer_offered", "transfer_offered", "transfer_taken"):
-            record_event(s, clock.now(), entity="call", entity_id=c1, action=action, actor="agent")
+    # Transfers (live handoff), counted by kind from their events: c1 offered and taken by a person (so
+    # c1 is not deflected), and one more offer's event.
+    boss = svc.accounts.create("taker@example.com", "long-enough-1")
+    with db.read() as s:
+        live_c1 = s.get(Call, c1)
+    offer = svc.transfers.store.create_offer(live_c1, reason="asked_for_person", question="", summary="",
+                                             caller="", offered_to=[boss.id])
+    svc.transfers.store.accept(offer.id, boss)
+    with db.write() as s:
+        record_event(s, clock.now(), entity="call", entity_id=c1, action="transfer_offered", actor="agent")
     clock.advance(minutes=3)  # 09:11: r2 and r4 (created 09:00, 600 s deadline) time out, r5 stays pending
     assert desk.sweep() == 2
     # Caller follow-ups of day D: sent, sent, failed, dead then re-sent and sent, still queued.
@@ -105,8 +113,9 @@ def history(services: Services, clock: FakeClock) -> dict[str, Any]:
 def test_every_figure_of_day_d(services: Services, clock: FakeClock, history: dict[str, Any]) -> None:
     r = build(services.db, Period(D, D), clock.now())
     assert (r["calls"], r["silent_calls"], r["calls_with_question"]) == (10, 1, 9)
-    assert (r["escalated_calls"], r["deflected_calls"]) == (6, 3)
-    assert r["deflection_rate"] == pytest.approx(3 / 9) and r["escalation_rate"] == pytest.approx(6 / 9)
+    # c2 and c10 were deflected; c1 too asked nothing a supervisor answered, but a person took the call.
+    assert (r["escalated_calls"], r["transferred_calls"], r["deflected_calls"]) == (6, 1, 2)
+    assert r["deflection_rate"] == pytest.approx(2 / 9) and r["escalation_rate"] == pytest.approx(6 / 9)
     assert r["requests"] == 5
     # r2 timed out on D but was answered late on D+1: it ends on D+1, once, as a late answer.
     assert (r["answered"], r["late_answers"], r["unresolved"], r["closed"], r["ended"]) == (1, 0, 1, 1, 3)

@@ -4,6 +4,7 @@ States are plain strings guarded by CHECK constraints; transitions live in `life
 Times are naive UTC.
 """
 
+from frontdesk.models.analytics import AnalyticsDay
 from frontdesk.models.base import (
     AVAILABILITY,
     CALL_ROLES,
@@ -26,7 +27,7 @@ from frontdesk.models.requests import Event, Followup, HelpRequest, HelpRequestC
 
 __all__ = [
     "AVAILABILITY", "CALL_ROLES", "FOLLOWUP_STATUSES", "KB_SOURCES", "KB_STATUSES", "OUTCOMES", "PENDING",
-    "REQUEST_STATUSES", "RESOLVED", "TOKEN_KINDS", "TRANSFER_STATUSES", "UNRESOLVED", "ApiToken", "Base",
+    "REQUEST_STATUSES", "RESOLVED", "TOKEN_KINDS", "TRANSFER_STATUSES", "UNRESOLVED", "AnalyticsDay", "ApiToken", "Base",
     "BusinessProfile", "Call", "Caller", "Event", "Followup", "HelpRequest", "HelpRequestCaller", "InboundReply",
     "KnowledgeEntry", "NearMiss", "RateLimitWindow", "Supervisor", "TranscriptLine", "Transfer", "new_call_id",
     "table_of",

@@ -44,6 +44,10 @@ class HelpRequest(Base):
         Index("ix_help_created", "created_at"),
         Index("ix_help_resolved", "resolved_at", "status", "outcome", "created_at"),  # covering
         Index("ix_help_ended", "ended_at", "status", "outcome"),
+        # The queue's priority order: every input of priority.score_sql for the pending requests alone.
+        Index("ix_help_queue", "expires_at", "created_at", "urgent", "marked_urgent", "repeat_caller",
+              "callers_waiting", "callers_live", sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
         # One pending request per question: concurrent callers asking the same thing join it.
         Index(
             "uq_help_pending_question",
@@ -72,6 +76,9 @@ class HelpRequest(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     marked_urgent: Mapped[bool | None] = mapped_column(Boolean)
     repeat_caller: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Kept by database triggers (queue_counts.py): callers waiting on it, and how many of their calls are live.
+    callers_waiting: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    callers_live: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class HelpRequestCaller(Base):

@@ -10,21 +10,7 @@ from sqlalchemy import select
 
 from frontdesk.clock import Clock
 from frontdesk.models import BusinessProfile
-from frontdesk.text import mask_phone
-
-
-def duration(seconds: float) -> str:
-    """`75` -> `1 min`, `4000` -> `1 h 6 min`: short, human durations (never negative)."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{hours // 24} days"
+from frontdesk.text import mask_phone, short_duration
 
 
 def fmt_dt(value: datetime | None) -> str:
@@ -53,4 +39,4 @@ def register(app: Flask, clock: Clock) -> None:
     def until(value: datetime | None) -> float:
         return (value - clock.now()).total_seconds() if value else 0.0
 
-    app.jinja_env.filters.update(duration=duration, dt=fmt_dt, iso=iso, mask=mask_phone, since=since, until=until)
+    app.jinja_env.filters.update(duration=short_duration, dt=fmt_dt, iso=iso, mask=mask_phone, since=since, until=until)
