@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
@@ -51,6 +51,7 @@ SORRY = {EXPIRED: "I'm sorry, I couldn't reach anyone just now.",
          FAILED: "I'm sorry, the transfer didn't go through.",
          "nobody": "I'm sorry, there's nobody free to take your call right now."}
 FALLBACK_RETRY_SECONDS = 30.0
+MAX_TRANSFER_ID = 2**31 - 1  # PostgreSQL INTEGER: a bigger id does not exist (and must not reach the driver)
 
 
 class TransferDesk:
@@ -117,11 +118,36 @@ class TransferDesk:
 
     # -- supervisors ----------------------------------------------------------------------------
     def accept(self, transfer_id: int, sup: Supervisor) -> Taken:
-        """First accept wins (`Conflict` for the others)."""
+        """First accept wins (`Conflict` for the others; `NotFound` for an unknown id)."""
+        if not 1 <= transfer_id <= MAX_TRANSFER_ID:
+            raise NotFound(f"transfer {transfer_id} does not exist")
         return self.store.accept(transfer_id, sup)
+
+    def accept_for(self, transfer_id: int, sup: Supervisor) -> dict[str, Any]:
+        """Accept for a supervisor's client (the API and the dashboard both call this): `taken_dict`."""
+        return self.taken_dict(self.accept(transfer_id, sup), sup)
+
+    def takeover_for(self, call_id: str, sup: Supervisor) -> dict[str, Any]:
+        """Take over a live call for a supervisor's client: `taken_dict`."""
+        return self.taken_dict(self.takeover(call_id, sup), sup)
+
+    def taken_dict(self, taken: Taken, sup: Supervisor) -> dict[str, Any]:
+        """What a supervisor's client needs after taking a call: `{id, call_id, transport}`; a voice call
+        adds `{livekit_url, room, token}` for the caller's room (the agent introduces the supervisor
+        and leaves when they join)."""
+        out: dict[str, Any] = {"id": taken.transfer_id, "call_id": taken.call_id, "transport": taken.transport}
+        if taken.transport == "voice" and self.settings.livekit_configured and taken.room_name:
+            from frontdesk.agent.tokens import access_token  # LiveKit's SDK loads only for voice
+
+            out.update(livekit_url=self.settings.livekit_url, room=taken.room_name,
+                       token=access_token(self.settings, room=taken.room_name, identity=f"supervisor-{sup.id}",
+                                          name=display_name(sup), attributes={"role": "supervisor"}))
+        return out
 
     def decline(self, transfer_id: int, sup: Supervisor) -> str:
         """Decline; when everyone online has declined, the caller gets the fallback at once."""
+        if not 1 <= transfer_id <= MAX_TRANSFER_ID:
+            raise NotFound(f"transfer {transfer_id} does not exist")
         if self.store.decline(transfer_id, sup, self.online_ids()):
             self.fallback(transfer_id)
             return DECLINED

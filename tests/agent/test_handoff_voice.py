@@ -20,7 +20,6 @@ from frontdesk.agent.receptionist import Receptionist
 from frontdesk.agent.voice_handoff import watch_transfer
 from frontdesk.models import HelpRequest, Supervisor
 from frontdesk.services import Services
-from frontdesk.web.api_transfers import taken_dict
 
 ASK = "Can I talk to a person please?"
 
@@ -88,7 +87,7 @@ def test_supervisor_joins_from_the_browser_agent_introduces_and_leaves(salon: Se
         taken = await asyncio.to_thread(salon.transfers.accept, tid, sam)
         salon.settings.livekit_url, salon.settings.livekit_api_key = "wss://lk.example", "key"
         salon.settings.livekit_api_secret = "secret-" + "s" * 32
-        tokens.append(taken_dict(salon, taken, sam))
+        tokens.append(salon.transfers.taken_dict(taken, sam))
         await asyncio.sleep(0.5)
         port.identities.append(f"supervisor-{sam.id}")  # the browser joined the room
 

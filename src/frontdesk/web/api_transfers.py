@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from frontdesk.models import Supervisor
-from frontdesk.transfers import Taken, transfer_dict
+from frontdesk.transfers import transfer_dict
 from frontdesk.web.apiutil import check_id, json_body, str_field
 from frontdesk.web.auth import current_supervisor, token_required
 from frontdesk.web.errors import ApiError
@@ -38,20 +38,6 @@ def _call_id(call_id: str) -> str:
     return call_id
 
 
-def taken_dict(svc: Any, taken: Taken, sup: Supervisor) -> dict[str, Any]:
-    """What a supervisor's client needs after taking a call; a voice call adds a LiveKit token for
-    the caller's room (the agent introduces the supervisor and leaves when they join)."""
-    out: dict[str, Any] = {"id": taken.transfer_id, "call_id": taken.call_id, "transport": taken.transport}
-    if taken.transport == "voice" and svc.settings.livekit_configured and taken.room_name:
-        from frontdesk.agent.tokens import access_token
-        from frontdesk.transfers import display_name
-
-        out.update(livekit_url=svc.settings.livekit_url, room=taken.room_name,
-                   token=access_token(svc.settings, room=taken.room_name, identity=f"supervisor-{sup.id}",
-                                      name=display_name(sup), attributes={"role": "supervisor"}))
-    return out
-
-
 @bp.get("/transfers")
 @token_required
 def list_transfers() -> Any:
@@ -67,8 +53,7 @@ def accept(transfer_id: int) -> Any:
     """Take an offered transfer: `{id, call_id, transport}` (+ `{livekit_url, token, room}` for voice); 409 if
     someone else took it or it is no longer offered."""
     check_id(transfer_id, "transfer")
-    svc, sup = _services(), _me()
-    return jsonify(taken_dict(svc, svc.transfers.accept(transfer_id, sup), sup))
+    return jsonify(_services().transfers.accept_for(transfer_id, _me()))
 
 
 @bp.post("/transfers/<int:transfer_id>/decline")
@@ -84,8 +69,7 @@ def decline(transfer_id: int) -> Any:
 @token_required
 def takeover(call_id: str) -> Any:
     """Take a live call without an offer; 409 if someone else holds it or it ended."""
-    svc, sup = _services(), _me()
-    return jsonify(taken_dict(svc, svc.transfers.takeover(_call_id(call_id), sup), sup))
+    return jsonify(_services().transfers.takeover_for(_call_id(call_id), _me()))
 
 
 @bp.post("/calls/<call_id>/supervisor-messages")

@@ -12,7 +12,6 @@ from frontdesk.calls import call_dict
 from frontdesk.models import Supervisor
 from frontdesk.presence import online_supervisors
 from frontdesk.transfers import OFFERED
-from frontdesk.web.api_transfers import taken_dict
 from frontdesk.web.auth import current_supervisor, login_required
 from frontdesk.web.errors import ApiError
 
@@ -55,8 +54,7 @@ def offers() -> Any:
 @login_required
 def accept(transfer_id: int) -> Any:
     """Accept from the dashboard -> `{call_id, transport, url}` (+ LiveKit token for voice); 409 if taken."""
-    svc, me = _services(), _me()
-    out = taken_dict(svc, svc.transfers.accept(transfer_id, me), me)
+    out = _services().transfers.accept_for(transfer_id, _me())
     out["url"] = url_for("transfers.held", call_id=out["call_id"])
     return jsonify(out)
 
@@ -105,8 +103,7 @@ def say(call_id: str) -> Any:
 @login_required
 def takeover(call_id: str) -> Any:
     """Take a live call without an offer."""
-    svc, me = _services(), _me()
-    return jsonify(taken_dict(svc, svc.transfers.takeover(_call_id(call_id), me), me))
+    return jsonify(_services().transfers.takeover_for(_call_id(call_id), _me()))
 
 
 @bp.post("/live/<call_id>/release")
