@@ -11,81 +11,34 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 import numpy as np
 
 from .embedding import Embedder, get_word_embedder, load_default_embedder
+from .entries import (  # re-exported: the index's vocabulary
+    Entry,
+    LLMJudge,
+    Match,
+    SearchResult,
+    deserialize_vector,
+    entry_text,
+    serialize_vector,
+)
 from .gate import GateConfig, WordCoverage, gate_features
 from .gate_params import config_for
 from .text import NUMBER_GROUP, conflicting_word, content_words, dropped_qualifiers, numbers, qualifier_groups
 
 log = logging.getLogger(__name__)
 
-VECTOR_DTYPE = np.dtype("<f4")
+__all__ = ["Entry", "KnowledgeIndex", "LLMJudge", "Match", "SearchResult", "deserialize_vector", "entry_text",
+           "serialize_vector"]
+
 #: Query within this cosine of a recorded near miss for the best entry => escalate.
 NEGATIVE_SIM = 0.86
 #: A qualifier group (dogs, kids ...) mentioned by at least this share of the entries is the business's
 #: everyday subject: an entry may leave it unsaid and still be read back.
 EVERYDAY_QUALIFIER = 0.15
-
-
-@dataclass
-class Entry:
-    """A knowledge entry as the index sees it. ``vector`` None means "compute it"."""
-
-    id: int
-    question: str
-    answer: str
-    vector: np.ndarray | None = None
-
-
-@dataclass
-class Match:
-    """One ranked candidate."""
-
-    id: int
-    question: str
-    answer: str
-    score: float
-
-
-@dataclass
-class SearchResult:
-    """Ranked candidates plus the gate's verdict. Only ``answerable`` results may be spoken.
-
-    ``confirm``: when the gate could not decide (a borderline match and no judge verdict), the
-    entry worth checking with the caller ("are you asking ...?"); its answer may be spoken only
-    after the caller says yes.
-    """
-
-    matches: list[Match]
-    answerable: bool
-    best: Match | None
-    reason: str
-    confirm: Match | None = None
-
-
-#: ``llm_judge(question, candidates) -> entry id | "escalate"``; anything else escalates.
-LLMJudge = Callable[[str, Sequence[Match]], "int | str | None"]
-
-
-def entry_text(question: str, answer: str) -> str:
-    """The text an entry vector is computed from (question + answer ranks best)."""
-    return f"{question.strip()} {answer.strip()}"
-
-
-def serialize_vector(vector: np.ndarray) -> bytes:
-    """Little-endian float32 bytes, for a LargeBinary column."""
-    return np.asarray(vector, dtype=VECTOR_DTYPE).reshape(-1).tobytes()
-
-
-def deserialize_vector(data: bytes) -> np.ndarray:
-    """Inverse of :func:`serialize_vector` (returns a writable float32 copy)."""
-    if len(data) % 4:
-        raise ValueError("vector blob length is not a multiple of 4")
-    return np.frombuffer(data, dtype=VECTOR_DTYPE).astype(np.float32)
 
 
 class KnowledgeIndex:
