@@ -13,15 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_helpers import settings_for
 from sqlalchemy import select
-from tests.browser import chromium, needs_chromium, served
+from tests.browser import chromium, demo_site, needs_chromium
 
 from frontdesk.clock import SystemClock
-from frontdesk.demo import seed_demo
-from frontdesk.migrate import upgrade
 from frontdesk.models import Event, HelpRequest, Transfer
-from frontdesk.services import Services, build_services
+from frontdesk.services import Services
 
 ROOT = Path(__file__).resolve().parents[2]
 EMAIL, PASSWORD = "sam@example.com", "correct-horse-battery-9"
@@ -30,13 +27,8 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 
 @pytest.fixture
 def live_server(tmp_path: Any) -> Iterator[tuple[str, Services]]:
-    svc = build_services(settings_for(f"sqlite:///{tmp_path}/handoff.db"), clock=SystemClock())
-    upgrade(svc.db)
-    seed_demo(svc.db, svc.clock, svc.knowledge)
-    svc.accounts.create(EMAIL, PASSWORD, "Sam")
-    with served(svc, threads=16) as base:
-        yield base, svc
-    svc.stop()
+    with demo_site(tmp_path / "fd.db", supervisors=((EMAIL, PASSWORD, "Sam"),), threads=16, clock=SystemClock()) as site:
+        yield site
 
 
 def _shot(target: Any, name: str) -> None:

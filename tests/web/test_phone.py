@@ -15,12 +15,9 @@ from typing import Any
 
 import pytest
 
-from frontdesk.demo import seed_demo
-from frontdesk.migrate import upgrade
 from frontdesk.models import HelpRequest
-from frontdesk.services import Services, build_services
-from tests.browser import chromium, needs_chromium, served
-from tests.conftest import make_settings
+from frontdesk.services import Services
+from tests.browser import chromium, demo_site, needs_chromium
 from tests.web.conftest import EMAIL, PASSWORD, escalate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,14 +39,9 @@ SMALL_TARGETS_JS = """() => {
 
 @pytest.fixture
 def phone_server(tmp_path: Path) -> Iterator[tuple[str, Services]]:
-    svc = build_services(make_settings(f"sqlite:///{tmp_path}/fd.db"))
-    upgrade(svc.db)
-    seed_demo(svc.db, svc.clock, svc.knowledge)
-    svc.accounts.create(EMAIL, PASSWORD, "Sam")
     # every page opens a live-update stream that holds a server thread until the client is gone: room for a tour
-    with served(svc, threads=32) as base:
-        yield base, svc
-    svc.stop()
+    with demo_site(tmp_path / "fd.db", supervisors=((EMAIL, PASSWORD, "Sam"),), threads=32) as site:
+        yield site
 
 
 def login(page: Any, base: str) -> None:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Table,
-)
+from sqlalchemy import JSON, Table
 from sqlalchemy.orm import DeclarativeBase
 
 PENDING, RESOLVED, UNRESOLVED = "pending", "resolved", "unresolved"

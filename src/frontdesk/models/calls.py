@@ -5,25 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    text,
-)
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.models.base import (
-    CALL_ROLES,
-    Base,
-    new_call_id,
-    one_of,
-)
+from frontdesk.models.base import CALL_ROLES, Base, new_call_id, one_of
 
 
 class Caller(Base):

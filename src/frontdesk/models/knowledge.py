@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    CheckConstraint,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-)
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.models.base import (
-    KB_SOURCES,
-    KB_STATUSES,
-    Base,
-    one_of,
-)
+from frontdesk.models.base import KB_SOURCES, KB_STATUSES, Base, one_of
 
 
 class KnowledgeEntry(Base):

@@ -5,24 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    text,
-)
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.models.base import (
-    AVAILABILITY,
-    Base,
-    one_of,
-)
+from frontdesk.models.base import AVAILABILITY, Base, one_of
 
 
 class BusinessProfile(Base):

@@ -20,14 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.models.base import (
-    FOLLOWUP_STATUSES,
-    OUTCOMES,
-    PENDING,
-    REQUEST_STATUSES,
-    Base,
-    one_of,
-)
+from frontdesk.models.base import FOLLOWUP_STATUSES, OUTCOMES, PENDING, REQUEST_STATUSES, Base, one_of
 
 
 class HelpRequest(Base):
