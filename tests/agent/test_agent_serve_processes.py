@@ -86,7 +86,8 @@ def cluster(db_url: str, tmp_path: Path) -> Iterator[tuple[Services, list[Serve]
     seed_demo(svc.db, svc.clock, svc.knowledge)
     procs = [Serve(db_url, tmp_path) for _ in range(2)]
     try:
-        assert wait_until(lambda: all(p.ready() for p in procs), 60.0), "serve did not start"
+        # A readiness wait, not a timing check: 60 s ran out once in a CI run on a busy 2-core machine.
+        assert wait_until(lambda: all(p.ready() for p in procs), 180.0), "serve did not start"
         for p in procs:  # the first turn of a process loads the knowledge model: not part of the test
             assert wait_until(lambda p=p: warm(p.base), 90.0), "serve did not answer"
         yield svc, procs
