@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from frontdesk import business_hours
+from frontdesk import business_hours, held_calls
 from frontdesk.audit import record_event
 from frontdesk.caller_intents import wants_person
 from frontdesk.errors import Conflict, InvalidInput, LifecycleError, NotFound
-from frontdesk.models import BusinessProfile, Call, Supervisor, Transfer
+from frontdesk.models import BusinessProfile, Call, Supervisor, TranscriptLine, Transfer
 from frontdesk.presence import online_supervisors
 from frontdesk.text import clean, mask_phone
 from frontdesk.transfers import (
@@ -69,17 +69,28 @@ class TransferDesk:
 
     def request(self, call_id: str, reason: str, text: str) -> tuple[str, Transfer | None]:
         """The caller should reach a person (`reason` decided in code): offer the call to whoever is
-        online, or with nobody online, fall back at once. Returns what to tell the caller and the offer."""
-        active = self.store.active_for_call(call_id)
-        if active is not None:
-            return STILL_WAITING, active
-        call = self.calls.get(call_id)
-        lines = self.calls.transcript(call_id)
+        online, or with nobody online, fall back at once. Returns what to tell the caller and the offer.
+
+        One read (active offer, call, transcript, who is online) and one short write (the offer; on
+        SQLite the write lock is held only for that), and the dashboards are woken as soon as it commits:
+        with many calls asking at once these turns queue on the hub's one database thread.
+        """
+        now = self.clock.now()
+        with self.db.read() as s:
+            active = s.scalar(select(Transfer).where(Transfer.call_id == call_id, Transfer.status.in_((OFFERED, TAKEN)))
+                              .order_by(Transfer.id.desc()))
+            if active is not None:
+                return STILL_WAITING, active
+            call = s.get(Call, call_id)
+            if call is None:
+                raise NotFound("no such call")
+            lines = list(s.scalars(select(TranscriptLine).where(TranscriptLine.call_id == call_id)
+                                   .order_by(TranscriptLine.id)))
+            online = [sup.id for sup in online_supervisors(s, now, self.settings)]
         question = pick_question(text, [x.text for x in lines if x.role == "caller"])
-        online = self.online_ids()
         if not online:
             with self.db.write() as s:
-                record_event(s, self.clock.now(), entity="transfer", entity_id=call_id, action="transfer_unavailable",
+                record_event(s, now, entity="transfer", entity_id=call_id, action="transfer_unavailable",
                              actor="agent", call_id=call_id, reason=reason)
             return self._fallback_now(call, question, "nobody"), None
         caller = mask_phone(call.caller_phone) + (f" · {call.caller_name}" if call.caller_name else "")
@@ -167,8 +178,7 @@ class TransferDesk:
         text = clean(text, MAX_SUPERVISOR_LINE)
         if not text:
             raise InvalidInput("'text' is empty")
-        self._holding(call_id, sup)
-        self.calls.add_lines(call_id, [("supervisor", text, self.clock.now())], bump=True)
+        held_calls.say_if_holding(self.db, self.clock, self.store.signals, call_id, sup.id, "supervisor", text)
 
     def release(self, call_id: str, sup: Supervisor) -> None:
         """Hand the call back to the receptionist, which greets the caller again."""
@@ -177,15 +187,12 @@ class TransferDesk:
         if active is None or not self.store.finish(active.id, ENDED, sup.email, "released", (TAKEN,)):
             raise Conflict("you are not holding this call", status="not_held")
         self.calls.add_lines(call_id, [("agent", WELCOME_BACK, self.clock.now())], bump=True)
+        held_calls.notify(self.store.signals, call_id)
 
     def caller_line_if_held(self, call_id: str, text: str) -> str | None:
         """While a supervisor holds the call, the caller's line goes to them (the receptionist stays
         silent): returns the supervisor's name, or None when nobody holds the call."""
-        held = self.store.held_by(call_id)
-        if held is None:
-            return None
-        self.calls.add_lines(call_id, [("caller", text, self.clock.now())], bump=True)
-        return held[1]
+        return held_calls.line_if_held(self.db, self.clock, self.store.signals, call_id, "caller", text)
 
     # -- outcomes -------------------------------------------------------------------------------
     def fail(self, transfer_id: int, detail: str) -> bool:
@@ -224,6 +231,7 @@ class TransferDesk:
             live = s.scalar(select(Call.status).where(Call.id == t.call_id)) == "live"
         if live and call.channel == "text":
             self.calls.add_lines(t.call_id, [("agent", text, now)], bump=True)
+            held_calls.notify(self.store.signals, t.call_id)
         log.info("transfer %s %s: fallback help request %s", transfer_id, t.status, request_id)
 
 

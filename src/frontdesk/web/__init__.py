@@ -113,11 +113,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(pwa.bp)
 
     # Live handoff: the supervisors' transfer API (bearer token) and the dashboard's offer card / held call.
-    from frontdesk.web import api_transfers, views_transfers
+    from frontdesk.web import api_transfers, call_events, views_transfers
 
     csrf.exempt(api_transfers.bp)
     app.register_blueprint(api_transfers.bp)
     app.register_blueprint(views_transfers.bp)
+    app.register_blueprint(call_events.bp)  # the caller page's stream while on hold (GET only)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

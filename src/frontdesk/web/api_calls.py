@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from frontdesk.calls import call_dict
 from frontdesk.errors import LifecycleError
+from frontdesk.held_calls import hold_view
 from frontdesk.phones import PhoneError, to_e164
 from frontdesk.services import Services
 from frontdesk.text import clean
@@ -119,7 +120,8 @@ def get_call(call_id: str) -> Response:
         # Its holder died: pick it up here, so its in-call answers are said (any process may).
         with contextlib.suppress(LifecycleError, FutureTimeout, TimeoutError):
             svc.call_hub().adopt(call_id)
-    return jsonify(call_dict(call, svc.calls.transcript(call_id)))
+    # `on_hold`/`held_by`: the caller page opens its live stream while it waits for or talks to a person.
+    return jsonify({**call_dict(call, svc.calls.transcript(call_id)), **hold_view(svc.db, call)})
 
 
 @bp.post("/<call_id:call_id>/end")

@@ -1,11 +1,16 @@
 // "Call the salon": a chat over the public text-call API. The transcript shown is the server's
-// (GET /api/v1/calls/{id}, polled), so a supervisor's answer said in-call appears by itself.
+// (GET /api/v1/calls/{id}, polled every POLL_MS), so a supervisor's answer said in-call appears by itself.
+// While the call is on hold for a person (an offer is pending or a supervisor holds it: `on_hold`), the
+// page also listens to /call/{id}/events and fetches the call on each `update`, so the supervisor's
+// lines show at once; the poll goes on as the fallback (the stream may be refused when the server is busy).
 // Caller and agent text is untrusted: it is only ever set with textContent.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
   const api = "/api/v1/calls";
+  const POLL_MS = 1000, STREAM_RETRY_MS = 10000;
   let callId = null, shown = 0, timer = null, room = null;
+  let busy = false, again = false, source = null, streamFailed = 0;
 
   function status(text, kind) {
     $("status").textContent = text || "";
@@ -48,18 +53,43 @@
     return li;
   }
 
+  // One fetch at a time (the poll, a send and stream updates all ask): a request during a fetch
+  // means one more fetch after it, so lines are never added twice.
   async function refresh() {
     if (!callId) return;
+    if (busy) { again = true; return; }
+    busy = true;
     try {
-      const call = await request("GET", api + "/" + encodeURIComponent(callId));
-      const lines = call.transcript || [];
-      if (shown < lines.length) document.querySelectorAll("#transcript li.pending").forEach((li) => li.remove());
-      for (; shown < lines.length; shown++) addLine(lines[shown].role, lines[shown].text);
-      if (call.status !== "live") { ended("The call has ended."); }
+      do {
+        again = false;
+        const id = callId;
+        const call = await request("GET", api + "/" + encodeURIComponent(id));
+        if (id !== callId) break;
+        const lines = call.transcript || [];
+        if (shown < lines.length) document.querySelectorAll("#transcript li.pending").forEach((li) => li.remove());
+        for (; shown < lines.length; shown++) addLine(lines[shown].role, lines[shown].text);
+        if (call.status !== "live") { ended("The call has ended."); break; }
+        listen(Boolean(call.on_hold));
+      } while (again && callId);
     } catch (e) { status("We lost the connection for a moment; trying again…", "error"); }
+    finally { busy = false; }
   }
 
-  function stopPolling() { if (timer) { clearInterval(timer); timer = null; } }
+  // The live stream while on hold; closed when the call is back with the receptionist or over.
+  function listen(onHold) {
+    if (!onHold || !window.EventSource) { closeStream(); return; }
+    if (source || Date.now() - streamFailed < STREAM_RETRY_MS) return;
+    source = new EventSource("/call/" + encodeURIComponent(callId) + "/events");
+    source.addEventListener("update", refresh);
+    source.onerror = () => {
+      // Refused (busy server, call over): the poll carries on; try the stream again later.
+      if (source && source.readyState === EventSource.CLOSED) { source = null; streamFailed = Date.now(); }
+    };
+  }
+
+  function closeStream() { if (source) { source.close(); source = null; } }
+
+  function stopPolling() { closeStream(); if (timer) { clearInterval(timer); timer = null; } }
 
   // After a call: the message box goes away and the start form comes back for a new call.
   function ended(text) {
@@ -82,7 +112,7 @@
       $("start").hidden = true; $("say").hidden = false; $("text").focus();
       status("Connected.");
       await refresh();
-      timer = setInterval(refresh, 1000);
+      timer = setInterval(refresh, POLL_MS);
     } catch (e) { status(plain(e, "Sorry, we couldn't start the call. Please try again."), "error"); }
   });
 
