@@ -18,11 +18,13 @@ def report_dict(r: Report) -> dict[str, Any]:
                 "p99_ms": round(pct(v, 99) * 1000, 1), "statuses": dict(r.stats.statuses[route])}
         for route, v in sorted(r.stats.latency.items())
     }
+    at_nginx = {route: {"n": len(v), "p50_ms": round(pct(v, 50) * 1000, 1), "p95_ms": round(pct(v, 95) * 1000, 1),
+                        "p99_ms": round(pct(v, 99) * 1000, 1)} for route, v in sorted(r.nginx.items())}
     return {
         "callers": o.callers, "processes": o.processes, "db": o.db, "seed": o.seed, "faults": o.faults,
         "request_timeout_s": o.request_timeout, "wall_s": round(r.wall, 1),
         "requests": r.stats.requests, "rps": round(r.stats.requests / r.wall, 1) if r.wall else 0,
-        "max_live_calls": r.stats.max_live_calls, "routes": routes,
+        "max_live_calls": r.stats.max_live_calls, "routes": routes, "nginx_routes": at_nginx,
         "errors": len(r.errors), "error_samples": [e for _, e in r.errors[:10]],
         "fault_window_retries": len(r.fault_window_retries), "refused_in_window": len(r.refused_in_window),
         "apologies": r.stats.apologies,
@@ -50,6 +52,10 @@ def print_report(r: Report) -> None:
     print(f"{'route':34} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  statuses")
     for route, v in d["routes"].items():
         print(f"{route:34} {v['n']:>6} {v['p50_ms']:>8} {v['p95_ms']:>8} {v['p99_ms']:>8}  {v['statuses']}")
+    if d["nginx_routes"]:
+        print("the same routes as nginx timed them ($request_time: from the request's first byte to the reply sent):")
+        for route, v in d["nginx_routes"].items():
+            print(f"  {route:32} {v['n']:>6} {v['p50_ms']:>8} {v['p95_ms']:>8} {v['p99_ms']:>8}")
     print(f"escalations {d['escalations']} (unique questions answered instead: {d['unique_not_escalated']}), "
           f"supervisor fates {d['fates']}")
     print(f"errors: {d['errors']}" + "".join(f"\n  {e}" for e in d["error_samples"]))

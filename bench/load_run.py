@@ -24,6 +24,7 @@ from cluster_parts import SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD  # noqa: E402
 from load_check import Check, check, wait_settled  # noqa: E402
 from load_fakes import FakeTwilio, WebhookReceiver  # noqa: E402
 from load_faults import FaultInjector  # noqa: E402
+from load_nginx import read_timings  # noqa: E402
 from load_sim import Api, Stats, World, caller, supervisors  # noqa: E402
 
 from frontdesk.db import Database  # noqa: E402
@@ -77,6 +78,7 @@ class Report:
     unsettled: tuple[int, int]
     load: str
     phases: dict[str, float] = field(default_factory=dict)
+    nginx: dict[str, list[float]] = field(default_factory=dict)  # seconds per route, nginx's $request_time
 
     @property
     def errors(self) -> list[tuple[float, str]]:
@@ -152,8 +154,10 @@ def run(o: Options) -> Report:
         t0 = time.monotonic()
         phases["cluster_start_s"] = t0 - t_start
         cpu0 = cluster.cpu_seconds()
+        epoch0 = time.time()
         asyncio.run(_drive(cluster.front_url, o, stats, world, injector))
         wall = time.monotonic() - t0
+        epoch1 = time.time()
         cpu1 = cluster.cpu_seconds()
         # CPU the serve processes spent on the load (a restarted process counts from its restart):
         # the machine-independent cost of the load, whatever else runs on the cores.
@@ -170,8 +174,10 @@ def run(o: Options) -> Report:
             db.dispose()
         with open("/proc/loadavg") as f:
             load = f.read().split()[:3]
+        time.sleep(1.2)  # nginx writes its timing log at most 1 s late
+        nginx = read_timings(cluster.run_dir / "nginx-timing.log", epoch0, epoch1)
         return Report(o, wall, stats, world, result, injector.log, injector.windows, unsettled, " ".join(load),
-                      {k: round(v, 1) for k, v in phases.items()})
+                      {k: round(v, 1) for k, v in phases.items()}, dict(nginx))
     finally:
         if not o.keep:
             cluster.stop()

@@ -34,7 +34,9 @@ pid {run}/nginx.pid;
 error_log {run}/nginx-error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    access_log off;
+    # Timings as the balancer sees them (bench/load reports them beside its own): no URL query, no body.
+    log_format timing '$msec $request_method $uri $status $request_time $upstream_response_time';
+    access_log {run}/nginx-timing.log timing buffer=256k flush=1s;
     client_body_temp_path {run}/nginx-tmp/body;
     proxy_temp_path {run}/nginx-tmp/proxy;
     fastcgi_temp_path {run}/nginx-tmp/fastcgi;

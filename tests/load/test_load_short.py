@@ -52,6 +52,9 @@ def test_load_one_sqlite_process(tmp_path: Path) -> None:
                          run_dir=str(tmp_path / "run"), told_grace=15.0))
     _assert_clean(report)
     assert report.stats.max_live_calls >= 20
+    # nginx timed every turn the callers timed (its log is the "through nginx" figure in bench/RESULTS.md).
+    turns = report_dict(report)["nginx_routes"]["POST /calls/{id}/messages"]
+    assert turns["n"] == len(report.stats.latency["POST /calls/{id}/messages"]) and turns["p95_ms"] > 0
 
 
 @pytest.mark.postgres
@@ -67,3 +70,12 @@ def test_load_three_postgres_processes_with_kill9(tmp_path: Path) -> None:
     if "pg" in faults:
         assert any("PostgreSQL restarted" in line for line in report.faults)
 
+
+
+def test_nginx_timing_routes() -> None:
+    from load_nginx import route_of
+
+    assert route_of("POST", "/api/v1/calls/abcDEF123/messages") == "POST /calls/{id}/messages"
+    assert route_of("GET", "/api/v1/help-requests/42") == "GET /help-requests/{id}"
+    assert route_of("POST", "/api/v1/calls") == "POST /calls"
+    assert route_of("GET", "/events") is None
