@@ -7,7 +7,6 @@ PostgreSQL (psycopg 3) runs at READ COMMITTED; every state change is a condition
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,8 +82,15 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose work commits together or not at all."""
-        with self._write_lock or contextlib.nullcontext(), self._write() as session, session.begin():
-            yield session
+        # Bounded like the busy timeout: past it, go on and let SQLite's own wait (and error) apply.
+        locked = self._write_lock is not None and self._write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            with self._write() as session, session.begin():
+                yield session
+        finally:
+            if locked:
+                assert self._write_lock is not None
+                self._write_lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -105,9 +105,11 @@ class TransferStore:
             return s.scalar(select(Transfer).where(Transfer.call_id == call_id,
                                                    Transfer.status.in_((OFFERED, TAKEN))).order_by(Transfer.id.desc()))
 
-    def recent(self, status: str | None = None, limit: int = 100) -> list[Transfer]:
-        """Transfers, newest first (optionally of one status)."""
+    def recent(self, status: str | None = None, limit: int = 100, ids: list[int] | None = None) -> list[Transfer]:
+        """Transfers, newest first (optionally of one status, and only those in `ids`)."""
         query = select(Transfer).order_by(Transfer.id.desc()).limit(limit)
+        if ids is not None:
+            query = query.where(Transfer.id.in_(ids))
         if status is not None:
             if status not in TRANSFER_STATUSES:
                 raise InvalidInput(f"'status' must be one of {', '.join(TRANSFER_STATUSES)}")

@@ -31,7 +31,7 @@ document.addEventListener("securitypolicyviolation", (e) =>
   window.__cspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));
 """
 # Streams never finish loading; the pages that use them are visited, the stream itself is not a page.
-NOT_VISITED = {"pages.events"}
+NOT_VISITED = {"pages.events", "call_events.events"}
 QUERY = {"api_kb.search_knowledge": "?q=when+do+you+open"}  # its `q` is required
 
 

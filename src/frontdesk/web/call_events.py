@@ -90,13 +90,13 @@ class CallFeed:
                     if not self._subs:
                         self._thread = None
                         return
+                self._wake.clear()  # before the poll: a line written during it wakes the next one at once
                 try:
                     self._poll_once()
                 except Exception:  # a database hiccup must not end live updates for good
                     log.exception("call feed poll failed; retrying")
                     time.sleep(1.0)
                 self._wake.wait(self.poll_seconds)
-                self._wake.clear()
         finally:
             unsubscribe()
 

@@ -259,6 +259,8 @@ def _merge_transfers(doc: dict[str, Any]) -> None:
     doc["components"]["schemas"] = {**doc["components"]["schemas"], **t.SCHEMAS}
     doc["paths"].update(t.paths(_op, _json, _ref, _path_id, CONFLICT))
     doc["paths"]["/calls/{id}/messages"]["post"]["responses"]["200"] = _json(t.message_reply())
+    call = doc["components"]["schemas"]["Call"]
+    doc["components"]["schemas"]["Call"] = {**call, "properties": {**call["properties"], **t.CALL_HOLD}}
 
 
 def _merge_presence(doc: dict[str, Any]) -> None:

@@ -31,6 +31,11 @@ SCHEMAS: dict[str, Any] = {
         "token": STR, "room": STR}},
 }
 
+# `GET /calls/{id}` (additive): the caller page listens to its live stream while `on_hold`.
+CALL_HOLD: dict[str, Any] = {
+    "on_hold": {"type": "boolean", "description": "waiting for a person (an offer is pending) or held by one"},
+    "held_by": {**NSTR, "description": "the supervisor holding the live call, else null"}}
+
 
 def paths(op: Any, json: Any, ref: Any, path_id: Any, conflict: dict[str, Any]) -> dict[str, Any]:
     """The handoff paths, built with `openapi.py`'s helpers."""

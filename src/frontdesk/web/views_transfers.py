@@ -9,14 +9,16 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
 from frontdesk.calls import call_dict
+from frontdesk.handoff import MAX_TRANSFER_ID
 from frontdesk.models import Supervisor
-from frontdesk.presence import online_supervisors
+from frontdesk.presence import ONLINE, effective_availability
 from frontdesk.transfers import OFFERED
 from frontdesk.web.auth import current_supervisor, login_required
 from frontdesk.web.errors import ApiError
 
 bp = Blueprint("transfers", __name__)
 MAX_ID_CHARS = 64
+MAX_OFFERS = 20  # cards shown at once (newest first)
 
 
 def _services() -> Any:
@@ -40,14 +42,29 @@ def _call_id(call_id: str) -> str:
 @login_required
 def offers() -> Any:
     """The offer cards for this supervisor (HTML fragment): open offers while they are online and
-    have not declined them."""
+    have not declined them. `?ids=4,5` renders only those (the page adds the cards its event stream
+    announced, rather than all of them again on every event: with many offers at once, re-rendering
+    every card for every supervisor on every event was most of the server's work)."""
     svc, me = _services(), _me()
-    with svc.db.read() as s:
-        online = any(sup.id == me.id for sup in online_supervisors(s, svc.clock.now(), svc.settings))
-    items = [t for t in svc.transfers.store.recent(OFFERED, limit=20) if me.id not in (t.declined_by or [])]
+    ids = _offer_ids(request.args.get("ids"))
     now = svc.clock.now()
-    cards = [(t, max(0.0, (t.expires_at - now).total_seconds())) for t in items] if online else []
-    return render_template("_offers.html", cards=cards)
+    if effective_availability(me, now, svc.settings) != ONLINE:  # `me` was just read: no query
+        return render_template("_offers.html", cards=[])
+    items = [t for t in svc.transfers.store.recent(OFFERED, limit=MAX_OFFERS, ids=ids)
+             if me.id not in (t.declined_by or [])]
+    return render_template("_offers.html", cards=[(t, max(0.0, (t.expires_at - now).total_seconds()))
+                                                  for t in items])
+
+
+def _offer_ids(raw: str | None) -> list[int] | None:
+    """`?ids=`: up to MAX_OFFERS transfer ids, comma-separated (absent: all offers); a 400 otherwise."""
+    if raw is None:
+        return None
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if len(parts) > MAX_OFFERS or not all(p.isascii() and p.isdigit() and len(p) <= 10 and int(p) <= MAX_TRANSFER_ID
+                                               for p in parts):
+        raise ApiError(400, "invalid", f"'ids' must be up to {MAX_OFFERS} transfer ids, comma-separated")
+    return [int(p) for p in parts]
 
 
 @bp.post("/transfers/<int:transfer_id>/accept")
