@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from frontdesk import outbox
 from frontdesk.errors import Conflict, NotFound
-from frontdesk.models import Call, TranscriptLine
+from frontdesk.models import Call, TranscriptLine, table_of
 
 if TYPE_CHECKING:
     from frontdesk.clock import Clock
@@ -32,6 +32,15 @@ LIVE = "live"
 #: A caller's poll refreshes `last_active_at` at most this often (a write per poll would be wasted).
 TOUCH_SECONDS = 5.0
 CLAIM_ATTEMPTS = 8
+
+
+_CALLS = table_of(Call)
+_READ = (select(_CALLS.c.status, _CALLS.c.channel, _CALLS.c.holder, _CALLS.c.version, _CALLS.c.last_active_at)
+         .where(_CALLS.c.id == bindparam("cid")))
+
+
+def _touch_due(last_active: datetime | None, now: datetime) -> bool:
+    return last_active is None or (now - last_active).total_seconds() >= TOUCH_SECONDS
 
 
 def hub_holder_id() -> str:
@@ -77,6 +86,7 @@ class Claim:
     rebuild: bool
     call: Call | None = None
     lines: list[TranscriptLine] = field(default_factory=list)
+    touch: bool = False  # (from `peek`) the caller's activity is due to be recorded with the turn
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,29 @@ class CallHolders:
     clock: Clock
     settings: Settings
 
+    def _read(self, call_id: str) -> Any:
+        """The claim's view of a call (status, channel, holder, version, last activity); NotFound for an
+        unknown call, Conflict when it ended or is a voice call."""
+        with self.db.engine.connect() as conn:  # Core: no ORM session for a one-row read
+            row = conn.execute(_READ, {"cid": call_id}).first()
+        if row is None:
+            raise NotFound("no such call")
+        if row.status != LIVE:
+            raise Conflict("this call has ended", status=row.status)
+        if row.channel != "text":
+            raise Conflict("this is a voice call", status=row.status)
+        return row
+
+    def peek(self, call_id: str, holder: str, known_version: int | None) -> Claim | None:
+        """The claim's fast path, a read only (any thread: the hub calls it from the caller's request
+        thread, not its database thread): a `Claim` when `holder` still holds the call at
+        `known_version` (its `touch` says whether the turn should record the caller's activity), None
+        when `claim` must run. NotFound / Conflict as `claim`."""
+        row = self._read(call_id)
+        if known_version is not None and row.holder == holder and row.version == known_version:
+            return Claim(row.version, rebuild=False, touch=_touch_due(row.last_active_at, self.clock.now()))
+        return None
+
     def claim(self, call_id: str, holder: str, known_version: int | None) -> Claim:
         """Serve a text call's next request as `holder`, taking it over when another process holds it.
 
@@ -104,17 +137,7 @@ class CallHolders:
         """
         for _ in range(CLAIM_ATTEMPTS):
             now = self.clock.now()
-            with self.db.read() as s:
-                row = s.execute(
-                    select(Call.status, Call.channel, Call.holder, Call.version, Call.last_active_at)
-                    .where(Call.id == call_id)
-                ).first()
-            if row is None:
-                raise NotFound("no such call")
-            if row.status != LIVE:
-                raise Conflict("this call has ended", status=row.status)
-            if row.channel != "text":
-                raise Conflict("this is a voice call", status=row.status)
+            row = self._read(call_id)
             if row.holder == holder and row.version == known_version:
                 self._touch_row(call_id, row.last_active_at, now)
                 return Claim(row.version, rebuild=False)
@@ -136,7 +159,7 @@ class CallHolders:
         raise Conflict("this call is busy; please try again", status=LIVE)
 
     def _touch_row(self, call_id: str, last_active: datetime | None, now: datetime) -> None:
-        if last_active is None or (now - last_active).total_seconds() >= TOUCH_SECONDS:
+        if _touch_due(last_active, now):
             with self.db.write() as s:
                 s.execute(update(Call).where(Call.id == call_id, Call.status == LIVE)
                           .values(last_active_at=now).execution_options(synchronize_session=False))

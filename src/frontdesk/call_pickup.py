@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, exists, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, or_, select, update
 
 from frontdesk import outbox
-from frontdesk.models import BusinessProfile, Call, Followup, HelpRequest
+from frontdesk.models import BusinessProfile, Call, Followup, HelpRequest, table_of
 from frontdesk.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,6 +52,17 @@ def _held_by(holder: str):  # type: ignore[no-untyped-def]
                           Call.held_by_id.is_(None))
 
 
+_FOLLOWUPS, _CALLS = table_of(Followup), table_of(Call)
+_QUEUED_HELD = (
+    select(_FOLLOWUPS.c.id, _FOLLOWUPS.c.call_id)
+    .join(_CALLS, _CALLS.c.id == _FOLLOWUPS.c.call_id)
+    .where(_FOLLOWUPS.c.channel == outbox.IN_CALL, _FOLLOWUPS.c.status == "queued",
+           or_(_FOLLOWUPS.c.claimed_until.is_(None), _FOLLOWUPS.c.claimed_until < bindparam("now")),
+           _CALLS.c.holder == bindparam("holder"), _CALLS.c.status == "live", _CALLS.c.held_by_id.is_(None))
+    .order_by(_FOLLOWUPS.c.id)
+)
+
+
 class InCallPickup:
     """The in-call half of `CallStore` (needs `db`, `clock`, `settings`)."""
 
@@ -72,6 +83,14 @@ class InCallPickup:
             query = query.where(_held_by(holder))
         with self.db.read() as s:
             rows = s.execute(query.order_by(Followup.id)).all()
+        return [(r.id, r.call_id) for r in rows]
+
+    def queued_for_holder(self, holder: str) -> list[tuple[int, str]]:
+        """(id, call id) of queued `in_call` follow-ups of every live call `holder` holds: the hub's
+        in-call poll. One prebuilt Core statement, however many calls (ix_followups_incall finds the
+        queued rows, the call's primary key checks the holder)."""
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(_QUEUED_HELD, {"holder": holder, "now": self.clock.now()}).all()
         return [(r.id, r.call_id) for r in rows]
 
     def claim_in_call(self, followup_id: int, holder: str | None = None) -> InCallMessage | None:

@@ -9,11 +9,13 @@ the `in_call` follow-ups of its calls with one conditional update, so an answer 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from frontdesk.call_holders import CallHolders, hub_holder_id
 from frontdesk.call_pickup import InCallMessage, InCallPickup, render_in_call
@@ -54,6 +56,12 @@ def call_dict(call: Call, lines: list[TranscriptLine]) -> dict[str, Any]:
             if line.role in TRANSCRIPT_ROLES
         ],
     }
+
+
+def _line_rows(call_id: str, lines: list[tuple[str, str, datetime]]) -> list[dict[str, Any]]:
+    rows = [{"call_id": call_id, "role": role, "text": clean(text, MAX_LINE_CHARS), "at": at}
+            for role, text, at in lines]
+    return [r for r in rows if r["text"]]
 
 
 __all__ = ["CallStore", "InCallMessage", "call_dict", "hub_holder_id", "render_in_call"]
@@ -126,15 +134,35 @@ class CallStore(CallHolders, InCallPickup):
         caller's line while held, a line written by another process), so the call's version moves on
         and whichever process serves its next turn rebuilds the session from the transcript.
         """
-        rows = [{"call_id": call_id, "role": role, "text": clean(text, MAX_LINE_CHARS), "at": at}
-                for role, text, at in lines]
-        rows = [r for r in rows if r["text"]]
+        rows = _line_rows(call_id, lines)
         if rows:
             with self.db.write() as s:
                 s.execute(insert(TranscriptLine), rows)
                 if bump:
                     s.execute(update(Call).where(Call.id == call_id).values(version=Call.version + 1)
                               .execution_options(synchronize_session=False))
+
+    def finish_turn(self, call_id: str, holder: str, version: int, lines: list[tuple[str, str, datetime]],
+                    state: dict[str, Any] | None = None, touch: bool = False,
+                    within: Callable[[Session], None] | None = None) -> None:
+        """Everything a text-call turn leaves behind, in one transaction: its transcript lines, the agent
+        state when it changed (only while `holder` still holds the call at `version`, as `save_state`),
+        the caller's activity when due (`touch`, as `touch`), and `within(session)` (the turn's usage
+        counts). One write instead of three or four keeps the hub's one database thread free."""
+        rows = _line_rows(call_id, lines)
+        if not rows and state is None and not touch and within is None:
+            return
+        with self.db.write() as s:
+            if rows:
+                s.execute(insert(TranscriptLine), rows)
+            if state is not None:
+                s.execute(update(Call).where(Call.id == call_id, Call.holder == holder, Call.version == version)
+                          .values(state=state).execution_options(synchronize_session=False))
+            if touch:
+                s.execute(update(Call).where(Call.id == call_id, Call.status == LIVE)
+                          .values(last_active_at=self.clock.now()).execution_options(synchronize_session=False))
+            if within is not None:
+                within(s)
 
     def end(self, call_id: str, reason: str = "hangup") -> bool:
         """Mark a live call ended; False if it already was.

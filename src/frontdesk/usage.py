@@ -5,6 +5,8 @@
   call's `questions` counter, in one transaction.
 - `record_read_back`: the caller's yes or no to a read-back (`read_back_confirmed` /
   `read_back_declined`); a yes also counts the entry's use.
+- `record_usage`: the same two, inside a transaction of the caller's (the text-call hub counts a
+  turn's look-ups in the transaction that writes the turn's transcript lines).
 - `note_waiter`: inside the escalation's transaction, a caller who starts or joins a help request:
   the call's `escalations` counter, urgency words in their question and whether they called before
   in the last 30 days (both priority inputs, see priority.py).
@@ -16,7 +18,9 @@ calls are read in one range scan instead of joining a million events.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -61,29 +65,67 @@ def _count_use(s: Session, entry_id: int, call_id: str | None, now: datetime) ->
                  call_id=call_id)
 
 
+#: One look-up or read-back answer waiting to be counted: `("lookup", result, entry_id)` or
+#: `("read_back", entry_id, confirmed)`.
+Usage = tuple[str, Any, Any]
+
+
+def _lookup(s: Session, now: datetime, call_id: str | None, result: str, entry_id: int | None) -> None:
+    if result not in LOOKUP_RESULTS:
+        raise ValueError(f"unknown lookup result {result!r}")
+    if call_id:
+        s.execute(_COUNT_QUESTION, {"cid": call_id})
+        record_event(s, now, entity="call", entity_id=call_id, action=f"lookup_{result}", actor="agent",
+                     entry_id=entry_id)
+    if entry_id is not None:
+        _count_use(s, entry_id, call_id, now)
+
+
+def _read_back(s: Session, now: datetime, call_id: str | None, entry_id: int, confirmed: bool) -> None:
+    if call_id:
+        record_event(s, now, entity="call", entity_id=call_id, actor="agent", entry_id=entry_id,
+                     action="read_back_confirmed" if confirmed else "read_back_declined")
+    if confirmed:
+        _count_use(s, entry_id, call_id, now)
+
+
 def record_lookup(db: Database, clock: Clock, call_id: str | None, result: str, entry_id: int | None = None) -> None:
     """One knowledge look-up of a call: its event, the call's question counter, the entry's use."""
     if result not in LOOKUP_RESULTS:
         raise ValueError(f"unknown lookup result {result!r}")
-    now = clock.now()
     with db.write() as s:
-        if call_id:
-            s.execute(_COUNT_QUESTION, {"cid": call_id})
-            record_event(s, now, entity="call", entity_id=call_id, action=f"lookup_{result}", actor="agent",
-                         entry_id=entry_id)
-        if entry_id is not None:
-            _count_use(s, entry_id, call_id, now)
+        _lookup(s, clock.now(), call_id, result, entry_id)
 
 
 def record_read_back(db: Database, clock: Clock, call_id: str | None, entry_id: int, confirmed: bool) -> None:
     """The caller's answer to a read-back; a yes counts one use of the entry."""
-    now = clock.now()
     with db.write() as s:
-        if call_id:
-            record_event(s, now, entity="call", entity_id=call_id, actor="agent", entry_id=entry_id,
-                         action="read_back_confirmed" if confirmed else "read_back_declined")
-        if confirmed:
-            _count_use(s, entry_id, call_id, now)
+        _read_back(s, clock.now(), call_id, entry_id, confirmed)
+
+
+def record_usage(s: Session, now: datetime, call_id: str | None, items: list[Usage]) -> None:
+    """Count a call's buffered look-ups and read-back answers inside `s` (see `Usage`), in order."""
+    for kind, a, b in items:
+        if kind == "lookup":
+            _lookup(s, now, call_id, a, b)
+        elif kind == "read_back":
+            _read_back(s, now, call_id, a, b)
+        else:
+            raise ValueError(f"unknown usage kind {kind!r}")
+
+
+def usage_writer(clock: Clock, call_id: str | None, items: list[Usage]) -> Callable[[Session], None]:
+    """`record_usage` for a transaction that writes other things too (the hub's end of a turn): in a
+    savepoint, best effort, so a failed count never costs the turn its transcript lines."""
+
+    def write(s: Session) -> None:
+        try:
+            with s.begin_nested():
+                record_usage(s, clock.now(), call_id, items)
+        except Exception:
+            log.exception("could not record %d knowledge look-up(s) of a call", len(items))
+
+    return write
 
 
 def note_waiter(s: Session, request_id: int, call_id: str | None, phone: str, question: str, now: datetime) -> None:

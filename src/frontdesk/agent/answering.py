@@ -13,7 +13,7 @@ from frontdesk.errors import LifecycleError
 from frontdesk.knowledge.simple import content_words
 from frontdesk.lifecycle import MAX_QUESTION_CHARS
 from frontdesk.text import clean, mask_phone, normalize_question
-from frontdesk.usage import record_lookup, record_read_back
+from frontdesk.usage import Usage, record_usage
 
 log = logging.getLogger(__name__)
 
@@ -75,20 +75,14 @@ def take_verdict(state: CallState, question: str) -> dict[str, object] | None:
     return None
 
 
-def count_use(state: CallState, result: str, entry_id: int | None) -> None:
-    """Record one look-up of this call and the entry that answered (best effort: never costs the caller their answer)."""
+def count_usage(state: CallState, item: Usage) -> None:
+    """Record one look-up of this call (and the entry that answered) or the caller's yes or no to a
+    read-back, in a transaction of its own (best effort: never costs the caller their answer)."""
     try:
-        record_lookup(state.services.db, state.services.clock, state.call_id, result, entry_id)
+        with state.services.db.write() as s:
+            record_usage(s, state.services.clock.now(), state.call_id, [item])
     except Exception:
         log.exception("could not record a knowledge look-up")
-
-
-def count_read_back(state: CallState, entry_id: int, confirmed: bool) -> None:
-    """Record the caller's yes or no to a read-back (best effort)."""
-    try:
-        record_read_back(state.services.db, state.services.clock, state.call_id, entry_id, confirmed)
-    except Exception:
-        log.exception("could not record a read-back")
 
 
 def record_near_miss(state: CallState, pending: Confirmation) -> None:

@@ -10,6 +10,7 @@ from frontdesk.agent.profile import ProfileView
 
 if TYPE_CHECKING:
     from frontdesk.services import Services
+    from frontdesk.usage import Usage
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,6 @@ class CallState:
     confirming: Confirmation | None = None
     # Live handoff: the transfer this call asked for (a voice job watches it).
     transfer_id: int | None = None
+    # This turn's look-ups and read-back answers, counted in the transaction that ends the turn (the
+    # text-call hub); None: each is counted at once in its own transaction (a voice call).
+    usage: list[Usage] | None = None

@@ -1,18 +1,18 @@
 """The text-call hub: one asyncio loop thread holding a room-less `AgentSession` per live text call.
 
 Flask threads hand it work with `run_coroutine_threadsafe(...).result(timeout)`. Any `serve` process
-may get any call's next message: before each turn the hub claims the call in the database
-(`CallStore.claim`), and when it did not hold it, or the stored conversation moved on, it rebuilds
-the session from the transcript and stored state (`hub_sessions.py`). The hub beats the heartbeat of
-its calls and says their `in_call` follow-ups (an indexed poll every ~100 ms, woken early by the
-in-process `followup` signal); those loops are in `hub_loops.py`.
+may get any call's next message: before each turn the hub claims the call in the database (a read in
+the request thread, `CallStore.peek`, when this process holds it already; else `CallStore.claim`), and
+when it did not hold it, or the stored conversation moved on, it rebuilds the session from the
+transcript and stored state (`hub_sessions.py`). A turn ends with one write (`CallStore.finish_turn`).
+The hub beats the heartbeat of its calls and says their `in_call` follow-ups (an indexed poll every
+~100 ms, woken early by the in-process `followup` signal): those loops are in `hub_loops.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import threading
 from collections.abc import Callable, Coroutine
@@ -24,11 +24,14 @@ from livekit.agents import llm
 from livekit.agents.voice.run_result import RunResult
 
 from frontdesk.agent import rebuild
-from frontdesk.agent.hub_loops import HubLoops, LiveCall
+from frontdesk.agent.hub_loops import HubLoops, LiveCall, tune_gc
 from frontdesk.agent.hub_sessions import SessionFactory
+from frontdesk.agent.profile import load_profile
 from frontdesk.agent.session import run_db
+from frontdesk.call_holders import Claim
 from frontdesk.calls import hub_holder_id
 from frontdesk.text import clean
+from frontdesk.usage import usage_writer
 
 if TYPE_CHECKING:
     from frontdesk.services import Services
@@ -41,18 +44,6 @@ T = TypeVar("T")
 SEARCH_THREADS = 4
 TURN_TIMEOUT_SECONDS = 20.0
 SORRY = "Sorry, I had a problem just now. Could you say that again?"
-
-
-def tune_gc() -> None:
-    """Keep garbage-collection pauses off the turn path.
-
-    Each live session holds thousands of objects; with the default thresholds a full collection
-    (hundreds of ms with 100 calls) stalls every call on the hub's loop. Freezing what exists at
-    start-up (modules, app, services) and collecting the young generation less often fixes that.
-    """
-    gc.freeze()
-    first, second, third = gc.get_threshold()
-    gc.set_threshold(max(first, 20_000), max(second, 20), max(third, 50))
 
 
 @dataclass(frozen=True)
@@ -143,6 +134,7 @@ class CallHub:
         self._thread = None
         self._db.shutdown(wait=False)
         self._search.shutdown(wait=False)
+        self._loops.stop()
 
     async def _shutdown(self) -> None:
         # Let go of the calls rather than end them: with several `serve` processes the caller's next
@@ -173,7 +165,11 @@ class CallHub:
 
     def send(self, call_id: str, text: str) -> Turn:
         """Say `text` as the caller and return the agent's reply."""
-        return self._run(self._send(call_id, text), TURN_TIMEOUT_SECONDS)
+        live = self._calls.get(call_id)
+        # The claim's read, here in the caller's request thread: a call this process still holds at the
+        # version its session reflects then costs the turn no trip through the hub's database thread.
+        seen = self.services.calls.peek(call_id, self.holder, live.version) if live is not None else None
+        return self._run(self._send(call_id, text, seen), TURN_TIMEOUT_SECONDS)
 
     def end_call(self, call_id: str, reason: str = "hangup") -> bool:
         """Hang up (whichever process holds the call); False when it had already ended."""
@@ -195,11 +191,12 @@ class CallHub:
     # -- on the loop ----------------------------------------------------------------------------
     async def _start_call(self, caller_phone: str, caller_name: str) -> StartedCall:
         svc = self.services
-        call = await run_db(self._db, lambda: svc.calls.start(
-            channel="text", holder=self.holder, caller_phone=caller_phone, caller_name=caller_name))
+        call, profile = await run_db(self._db, lambda: (svc.calls.start(
+            channel="text", holder=self.holder, caller_phone=caller_phone, caller_name=caller_name),
+            load_profile(svc.db)))
         lock = self._lock(call.id)
         async with lock:
-            live = await self._sessions.build(call, [], call.version, lock)
+            live = await self._sessions.build(call, [], call.version, lock, profile)
             self._calls[call.id] = live
             greeting = live.state.profile.greeting()
             await live.session.say(greeting)
@@ -212,10 +209,15 @@ class CallHub:
             lock = self._locks[call_id] = asyncio.Lock()
         return lock
 
-    async def _hold(self, call_id: str) -> LiveCall:
+    async def _hold(self, call_id: str, seen: Claim | None = None) -> LiveCall:
         """Claim the call in the database and return its session, rebuilt when ours is missing or
-        stale (call under `self._lock(call_id)`). NotFound / Conflict from the claim pass through."""
+        stale (call under `self._lock(call_id)`). NotFound / Conflict from the claim pass through.
+
+        `seen`: `CallStore.peek` found the call held by this process at the version of the session
+        we had then; still that version under the lock, the session is served without a claim."""
         live = self._calls.get(call_id)
+        if seen is not None and live is not None and live.version == seen.version:
+            return live
         claim = await run_db(self._db, self.services.calls.claim, call_id, self.holder,
                              live.version if live is not None else None)
         if claim.rebuild or live is None:
@@ -232,10 +234,10 @@ class CallHub:
         async with self._lock(call_id):
             await self._hold(call_id)
 
-    async def _send(self, call_id: str, text: str) -> Turn:
+    async def _send(self, call_id: str, text: str, seen: Claim | None = None) -> Turn:
         text = clean(text, self.services.settings.max_message_chars)
         async with self._lock(call_id):
-            live = await self._hold(call_id)
+            live = await self._hold(call_id, seen)
             live.last_active = self._now()
             live.state.turn_help_request_id = None
             live.state.found = None
@@ -249,15 +251,24 @@ class CallHub:
             except Exception:  # the caller hears an apology, never a server error
                 log.exception("turn of call %s failed", call_id)
                 replies = [SORRY]
-            await live.recorder.flush()  # the transcript is complete when the reply is returned
-            await self._save_state(call_id, live)
+            # The transcript is complete when the reply is returned.
+            await self._finish_turn(call_id, live, seen is not None and seen.touch)
             return Turn(" ".join(r for r in replies if r), live.state.turn_help_request_id)
 
-    async def _save_state(self, call_id: str, live: LiveCall) -> None:
-        """Store the agent state when the turn changed it, so another process can carry on."""
+    async def _finish_turn(self, call_id: str, live: LiveCall, touch: bool) -> None:
+        """One write for what the turn left: its transcript lines, the agent state when the turn
+        changed it (so another process can carry on), its look-up counts and the caller's activity."""
         state = rebuild.dump_state(live.state)
-        if state != live.saved:
-            await run_db(self._db, self.services.calls.save_state, call_id, self.holder, live.version, state)
+        changed = state != live.saved
+        usage, live.state.usage = live.state.usage, []
+        svc = self.services
+        try:
+            await run_db(self._db, svc.calls.finish_turn, call_id, self.holder, live.version, live.recorder.take(),
+                         state if changed else None, touch, usage_writer(svc.clock, call_id, usage) if usage else None)
+        except Exception:  # like a transcript hiccup, it must not break the call; the state is retried next turn
+            log.exception("could not record the turn of call %s", call_id)
+            return
+        if changed:
             live.saved = state
 
     async def _close(self, live: LiveCall) -> None:

@@ -1,8 +1,8 @@
 """The text-call hub's background loops: saying `in_call` follow-ups, and the heartbeat.
 
-Both run on the hub's event loop beside the calls' turns. Delivery polls (indexed, every ~100 ms,
-woken early by the in-process `followup` signal) for follow-ups queued to the calls this hub still
-holds and says each once, between turns; the heartbeat keeps those calls' rows alive, drops calls
+Both run on the hub's event loop beside the calls' turns. Delivery polls (one indexed read on a thread
+of its own, every ~100 ms, woken early by the in-process `followup` signal) for follow-ups queued to
+the calls this hub still holds and says each once, between turns; the heartbeat keeps those calls' rows alive, drops calls
 another process took over or that ended, hangs up idle ones, and (any process) ends abandoned calls
 whose holder is gone. They live apart from `hub.py`, which starts, serves and ends the calls.
 """
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,18 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.1
 BEAT_SECONDS = 2.0
 ABANDONED_EVERY = 5  # beats between looks for abandoned calls (any process may end them)
+
+
+def tune_gc() -> None:
+    """Keep garbage-collection pauses off the turn path.
+
+    Each live session holds thousands of objects; with the default thresholds a full collection
+    (hundreds of ms with 100 calls) stalls every call on the hub's loop. Freezing what exists at
+    start-up (modules, app, services) and collecting the young generation less often fixes that.
+    """
+    gc.freeze()
+    first, second, third = gc.get_threshold()
+    gc.set_threshold(max(first, 20_000), max(second, 20), max(third, 50))
 
 
 @dataclass
@@ -66,8 +79,13 @@ class HubLoops:
         self._drop = drop_call
         self._now = now
         self._inflight: set[int] = set()
+        self._poll: Executor = ThreadPoolExecutor(1, thread_name_prefix="call-hub-poll")
         #: Set (thread-safely, by the hub) on a `followup` signal; made on the loop thread by `start`.
         self.wake: asyncio.Event | None = None
+
+    def stop(self) -> None:
+        """Let the poll thread go (the tasks are cancelled by the hub)."""
+        self._poll.shutdown(wait=False)
 
     def start(self, loop: asyncio.AbstractEventLoop) -> list[asyncio.Task[None]]:
         """On the hub's loop thread: create the wake-up event and start both loops."""
@@ -83,7 +101,8 @@ class HubLoops:
             if not self._calls:
                 continue
             try:
-                rows = await run_db(self._db, self.services.calls.queued_in_call, list(self._calls), self.holder)
+                # A read: on its own thread, so the turns' writes never queue behind it.
+                rows = await run_db(self._poll, self.services.calls.queued_for_holder, self.holder)
             except Exception:
                 log.exception("in-call poll failed; retrying")
                 continue

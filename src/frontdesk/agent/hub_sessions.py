@@ -16,7 +16,7 @@ from frontdesk.agent.answering import find_answer
 from frontdesk.agent.brain import Checker, OfflineBrain
 from frontdesk.agent.call_state import CallState
 from frontdesk.agent.hub_loops import LiveCall
-from frontdesk.agent.profile import load_profile
+from frontdesk.agent.profile import ProfileView, load_profile
 from frontdesk.agent.receptionist import Receptionist
 from frontdesk.agent.session import TranscriptRecorder, make_llm, run_db
 from frontdesk.models import Call, TranscriptLine
@@ -36,12 +36,15 @@ class SessionFactory:
         self._brain_factory, self._now = brain_factory, now
 
     async def build(self, call: Call, lines: list[TranscriptLine], version: int,
-                    lock: asyncio.Lock) -> LiveCall:
-        """A session for `call`: its stored transcript and agent state put back (empty for a new call)."""
+                    lock: asyncio.Lock, profile: ProfileView | None = None) -> LiveCall:
+        """A session for `call`: its stored transcript and agent state put back (empty for a new call).
+        `profile`: the business profile when the caller just read it (else read here)."""
         svc = self.services
-        profile = await run_db(self._db, load_profile, svc.db)
+        if profile is None:
+            profile = await run_db(self._db, load_profile, svc.db)
         state = CallState(services=svc, call_id=call.id, profile=profile, caller_phone=call.caller_phone,
-                          caller_name=call.caller_name, db_executor=self._db, search_executor=self._search)
+                          caller_name=call.caller_name, db_executor=self._db, search_executor=self._search,
+                          usage=[])
         rebuild.load_state(state, call.state)
         # One LLM object per call: sessions subscribe to their LLM's metrics events, so a shared
         # instance would make every turn notify every live call (quadratic with the number of calls).

@@ -16,8 +16,7 @@ from livekit.agents import Agent, RunContext, ToolError, function_tool, llm
 
 from frontdesk.agent import handoff_tool
 from frontdesk.agent.answering import (
-    count_read_back,
-    count_use,
+    count_usage,
     escalate,
     find_answer,
     prepare_question,
@@ -31,7 +30,7 @@ from frontdesk.lifecycle import MAX_QUESTION_CHARS
 from frontdesk.text import clean, valid_phone
 
 if TYPE_CHECKING:
-    pass
+    from frontdesk.usage import Usage
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +50,13 @@ def caller_spoke_since_lookup(items: list[Any]) -> bool:
     return False
 
 
-async def _record(state: CallState, fn: Any, *args: Any) -> None:
-    if state.db_executor is not None:
-        # Not awaited: the hub's one database thread runs it before the end-of-turn transcript
-        # flush, so the turn still ends with everything written, minus one thread hop.
-        state.db_executor.submit(fn, state, *args)
+async def _count(state: CallState, item: Usage) -> None:
+    """Count a look-up or a read-back answer: in the hub, in the transaction that ends the turn (with
+    its transcript lines: no database round trip of its own); otherwise (voice) now, off the loop."""
+    if state.usage is not None:
+        state.usage.append(item)
     else:
-        await run_db(None, fn, state, *args)
+        await run_db(None, count_usage, state, item)
 
 
 async def _search_telling_a_slow_judge(ctx: RunContext[CallState], question: str) -> dict[str, object]:
@@ -100,7 +99,7 @@ class Receptionist(Agent):
         if state.confirming is not None:
             found["confirm_question"] = state.confirming.entry_question
         result = "answered" if found.get("answerable") else "read_back" if state.confirming else "unanswered"
-        await _record(state, count_use, result, entry_id if isinstance(entry_id, int) else None)
+        await _count(state, ("lookup", result, entry_id if isinstance(entry_id, int) else None))
         return json.dumps(found)
 
     @function_tool
@@ -121,7 +120,7 @@ class Receptionist(Agent):
             # Enforced in code, not left to the model: the caller must have heard the read-back and replied.
             raise ToolError("Ask the caller whether that is their question first, then pass their reply.")
         pending, state.confirming = state.confirming, None
-        await _record(state, count_read_back, pending.entry_id, confirmed)
+        await _count(state, ("read_back", pending.entry_id, confirmed))
         if confirmed:
             return json.dumps({"answerable": True, "answer": pending.answer, "source": "knowledge",
                                "reason": "the caller confirmed the question"})

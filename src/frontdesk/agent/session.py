@@ -75,6 +75,11 @@ class TranscriptRecorder:
         except Exception:  # a transcript hiccup must not break the call
             log.exception("could not record %d transcript line(s) of call %s", len(lines), self.call_id)
 
+    def take(self) -> list[tuple[str, str, Any]]:
+        """The buffered lines, handed to the caller to write (the buffer is emptied)."""
+        lines, self._pending = self._pending, []
+        return lines
+
     async def flush(self) -> None:
         """Write the buffered lines and wait until everything queued so far is written."""
         await asyncio.wrap_future(self.writer.submit(self._write))
