@@ -81,3 +81,34 @@ def test_0002_keeps_followups_and_allows_only_known_statuses(db_url: str) -> Non
         statuses = conn.execute(text("SELECT status FROM followups ORDER BY id")).scalars().all()
     assert statuses == ["queued", "dead"]
     db.dispose()
+
+
+def test_processes_starting_at_once_migrate_one_after_another(db_url: str) -> None:
+    """N `serve` processes started together on one database each run `upgrade`: none fails (on
+    PostgreSQL concurrent trigger re-creation raised "tuple concurrently updated")."""
+    import threading
+
+    if db_url.startswith("sqlite"):
+        return  # one writer at a time already (BEGIN IMMEDIATE on the file)
+    dbs = [Database(db_url) for _ in range(4)]
+    errors: list[BaseException] = []
+    for _round in range(4):  # from empty, then re-runs at head (the trigger re-install)
+        barrier = threading.Barrier(len(dbs))
+
+        def run(db: Database, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                upgrade(db)
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(db,), daemon=True) for db in dbs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not [t for t in threads if t.is_alive()], "concurrent upgrades hung"
+        assert errors == []
+    assert current_revision(dbs[0]) == head_revision()
+    for db in dbs:
+        db.dispose()

@@ -13,6 +13,10 @@ from sqlalchemy import inspect
 from frontdesk.db import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: PostgreSQL advisory lock key held by `upgrade` ("fdmg"): N `serve` processes starting at once on one
+#: database migrate one after another (concurrent `CREATE OR REPLACE FUNCTION` fails with "tuple
+#: concurrently updated", and two Alembic runs would both try the same revision).
+UPGRADE_LOCK_KEY = 0x66646D67
 
 
 def alembic_config() -> Config:
@@ -26,6 +30,8 @@ def upgrade(db: Database, revision: str = "head") -> None:
     """Create or migrate the schema to `revision`; running it again changes nothing."""
     cfg = alembic_config()
     with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({UPGRADE_LOCK_KEY})")
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
         # A batch migration on SQLite rebuilds a table and drops its triggers: put them back.
