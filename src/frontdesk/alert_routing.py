@@ -59,14 +59,16 @@ def _own_routes(sup: Supervisor, settings: Settings, email: bool) -> list[Route]
 
 def alert_routes(session: Session, settings: Settings, now: datetime, kind: str = "supervisor_alert") -> list[Route]:
     """The recipients of one alert (or reminder) at `now`: see the module docstring."""
-    online = presence.online_supervisors(session, now, settings)
+    # One query for both cases (an escalation runs this inside its transaction): every active supervisor,
+    # the online ones picked here by the same rule as `presence.online_supervisors`.
+    everyone = list(session.scalars(select(Supervisor).where(Supervisor.is_active.is_(True)).order_by(Supervisor.id)))
+    online = [sup for sup in everyone if presence.effective_availability(sup, now, settings) == presence.ONLINE]
     routes = [Route("console", "log", "console")]
     if online and kind != REMINDER:
         for sup in online:
             routes += _own_routes(sup, settings, email=True)
     else:
         routes += shared_routes(settings)
-        everyone = session.scalars(select(Supervisor).where(Supervisor.is_active.is_(True)).order_by(Supervisor.id))
         online_ids = {s.id for s in online}
         for sup in everyone:
             # Everyone's phone; an email only to those online (asked first): the shared address covers the rest.

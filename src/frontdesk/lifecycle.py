@@ -112,12 +112,14 @@ class HelpDesk:
         same_question: SameQuestionFinder | None = None,
         learner: Learner | None = None,
         prepare_question: Callable[[str], None] | None = None,
+        is_prepared: Callable[[str], bool] | None = None,
     ) -> None:
         self.db, self.clock, self.settings = db, clock, settings
         self.signals = signals or Signals()
         self.same_question = same_question
         self.learner = learner
         self.prepare_question = prepare_question
+        self.is_prepared = is_prepared
         dialect_insert = sqlite_insert if db.is_sqlite else pg_insert
         # A second caller asking the same pending question hits the partial unique index: join instead.
         self._insert_request = (
@@ -135,12 +137,16 @@ class HelpDesk:
         key = normalize_question(question)
         if not key:
             raise InvalidInput("the question is empty")
-        if self.prepare_question is not None and self._any_pending():
-            self.prepare_question(question)  # slow work (embedding) before the write lock is taken
+        # Slow work (embedding) before the write lock is taken; nothing to do when the question is prepared
+        # already (the agent's search embedded it), and no use when nothing is pending to compare with.
+        if (self.prepare_question is not None and not (self.is_prepared and self.is_prepared(question))
+                and self._any_pending()):
+            self.prepare_question(question)
         result = self._escalate_once(question, key, call_id, clean(caller_phone, 40), clean(caller_name, 200))
         self.signals.publish("help_request", id=result.request_id, action="escalated")
         if not result.joined_existing:
-            self.signals.publish("followup")
+            # Supervisor alerts only: whoever says callers' follow-ups in their calls need not look.
+            self.signals.publish("followup", audience="supervisors")
         return result
 
     def _any_pending(self) -> bool:

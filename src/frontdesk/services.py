@@ -119,7 +119,7 @@ def build_services(settings: Settings, clock: Clock | None = None, db: Database 
     knowledge = KnowledgeBase(db, clock, review_required=settings.kb_review_required, llm_judge=judge,
                               judge_from=settings.kb_judge_from)
     desk = HelpDesk(db, clock, settings, signals, same_question=knowledge.same_question, learner=knowledge.learn,
-                    prepare_question=knowledge.prepare_question)
+                    prepare_question=knowledge.prepare_question, is_prepared=knowledge.is_prepared)
     dispatcher = Dispatcher(db, clock, settings, signals)
     calls = CallStore(db, clock, settings)
     transfers = TransferDesk(TransferStore(db, clock, settings, signals), desk, calls)

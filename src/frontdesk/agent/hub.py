@@ -147,7 +147,9 @@ class CallHub:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _on_signal(self, _topic: str, _payload: dict[str, Any]) -> None:
+    def _on_signal(self, _topic: str, payload: dict[str, Any]) -> None:
+        if payload.get("audience") == "supervisors":
+            return  # a new request's alerts: nothing for a caller (every escalation would wake the poll)
         loop, wake = self._loop, self._loops.wake
         if loop is not None and wake is not None and not loop.is_closed():
             loop.call_soon_threadsafe(wake.set)

@@ -12,7 +12,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from livekit.agents import Agent, RunContext, ToolError, function_tool, llm
+from livekit.agents import Agent, RunContext, ToolError, llm
 
 from frontdesk.agent import handoff_tool
 from frontdesk.agent.answering import (
@@ -25,6 +25,7 @@ from frontdesk.agent.answering import (
 )
 from frontdesk.agent.call_state import CallState, Confirmation
 from frontdesk.agent.session import run_db
+from frontdesk.agent.tool_schemas import schema_once
 from frontdesk.errors import LifecycleError
 from frontdesk.lifecycle import MAX_QUESTION_CHARS
 from frontdesk.text import clean, valid_phone
@@ -78,7 +79,7 @@ class Receptionist(Agent):
         # `chat_ctx`: the conversation so far, when a text call's session is rebuilt in another process.
         super().__init__(instructions=state.profile.instructions(state.services.settings), chat_ctx=chat_ctx)
 
-    @function_tool
+    @schema_once
     async def lookup_answer(self, ctx: RunContext[CallState], question: str) -> str:
         """Look up the answer to the caller's question in the salon's knowledge base and profile.
 
@@ -102,7 +103,7 @@ class Receptionist(Agent):
         await _count(state, ("lookup", result, entry_id if isinstance(entry_id, int) else None))
         return json.dumps(found)
 
-    @function_tool
+    @schema_once
     async def confirm_answer(self, ctx: RunContext[CallState], confirmed: bool) -> str:
         """Settle a read-back: after lookup_answer returned `confirm_question` and you asked the caller
         whether that is what they mean, pass their reply.
@@ -130,7 +131,7 @@ class Receptionist(Agent):
             await run_db(state.search_executor, prepare_question, state, pending.question)
         return await run_db(state.db_executor, escalate, state, pending.question)
 
-    @function_tool
+    @schema_once
     async def request_help(self, ctx: RunContext[CallState], question: str) -> str:
         """Ask a human supervisor a question you cannot answer from lookup_answer or the profile.
 
@@ -146,7 +147,7 @@ class Receptionist(Agent):
             await run_db(state.search_executor, prepare_question, state, question)
         return await run_db(state.db_executor, escalate, state, question)
 
-    @function_tool
+    @schema_once
     async def request_transfer(self, ctx: RunContext[CallState], reason: str) -> str:
         """Connect the caller with a person on the team: call this when the caller asks to speak to
         someone (a person, a human, the manager) or the matter is urgent. The code decides whether a
@@ -161,7 +162,7 @@ class Receptionist(Agent):
         said = handoff_tool.last_caller_text(ctx.session.history.items)
         return str(await run_db(state.db_executor, handoff_tool.request_transfer, state, said, clean(reason, 300)))
 
-    @function_tool
+    @schema_once
     async def set_caller_name(self, ctx: RunContext[CallState], name: str) -> str:
         """Record the caller's name when they tell you it.
 
@@ -176,7 +177,7 @@ class Receptionist(Agent):
             raise ToolError(f"Could not record the name: {exc}") from None
         return f"Thanks, {state.caller_name}."
 
-    @function_tool
+    @schema_once
     async def set_caller_phone(self, ctx: RunContext[CallState], phone: str) -> str:
         """Record the phone number where the caller can be texted an answer.
 
