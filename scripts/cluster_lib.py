@@ -133,11 +133,15 @@ class Cluster:
                                                                   "--port", str(port)], port=port)
         for i in range(1, dispatchers + 1):
             self.state.procs[f"dispatch-{i}"] = Proc(f"dispatch-{i}", [fd, "dispatch"])
-        for name in list(self.state.procs):
-            self._spawn(name)
-        for name in self.serve_names():
-            self._wait_ready(name)
-        self._start_nginx(front_port)
+        try:
+            for name in list(self.state.procs):
+                self._spawn(name)
+            for name in self.serve_names():
+                self._wait_ready(name)
+            self._start_nginx(front_port)
+        except BaseException:  # one process failed to start: stop the others rather than leave them running
+            self.stop()
+            raise
         self._save()
         return self.state
 

@@ -2,17 +2,25 @@
 
 SQLite gets WAL, a busy timeout and foreign keys, and write transactions start with
 `BEGIN IMMEDIATE` so two writers queue on the busy timeout instead of failing on a lock upgrade.
+Writers of one process also queue on an in-process lock first: SQLite's busy handler polls with
+sleeps growing to 100 ms, so under load a writer slept long after the lock was free (in `bench/load`
+at 200 callers `BEGIN IMMEDIATE` waited up to 0.2 s on the hub's database thread and 1.1-1.8 s on
+request threads and the dispatcher; queued on the lock, at most ~0.2 s); a lock wakes the next
+writer at once. Writers in other processes (a `frontdesk dispatch`, the CLI) still use the
+busy timeout.
 PostgreSQL (psycopg 3) runs at READ COMMITTED; every state change is a conditional UPDATE.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -32,9 +40,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         if ":memory:" not in url and url.rstrip("/") != "sqlite:":
-            # Keep enough connections: past the pool, each burst opens (and then closes) connections that
-            # run the PRAGMAs below and re-read the schema, ~1 ms of CPU each. Idle SQLite connections are
-            # cheap; 20 concurrent requests are ordinary for `serve` (64 threads, live streams).
+            # Keep enough connections: past the pool (default 5 + 10), each burst opens and then closes
+            # connections that run the PRAGMAs below and read the schema again. Idle SQLite connections
+            # are cheap; 20+ concurrent requests are ordinary for `serve` (64 threads, live streams).
             kwargs.setdefault("pool_size", 32)
             kwargs.setdefault("max_overflow", 32)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
@@ -73,24 +81,23 @@ class Database:
         write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(bind=write_bind, expire_on_commit=False)
-        # SQLite has one writer at a time. Left to its busy handler, threads of this process that find
-        # the lock taken sleep-poll for it (1, 2, 5 ... 100 ms steps), so under a burst of writes the
-        # later ones wait far longer than the writes take; queueing them on a lock here hands the
-        # database over at once, in turn. (Other processes still meet the busy handler.)
-        self._write_lock: threading.RLock | None = threading.RLock() if self.is_sqlite else None
+        # Re-entrant: a write opened inside another on the same thread fails on SQLite's own lock, as before.
+        self._writers = threading.RLock() if self.is_sqlite else None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose work commits together or not at all."""
-        # Bounded like the busy timeout: past it, go on and let SQLite's own wait (and error) apply.
-        locked = self._write_lock is not None and self._write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        if self._writers is None:
+            with self._write() as session, session.begin():
+                yield session
+            return
+        if not self._writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
         try:
             with self._write() as session, session.begin():
                 yield session
         finally:
-            if locked:
-                assert self._write_lock is not None
-                self._write_lock.release()
+            self._writers.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
