@@ -24,6 +24,7 @@ PUBLIC = {
     "api_calls.send_message": "the caller of that call id",
     "api_calls.get_call": "the caller of that call id",
     "api_calls.end_call": "the caller of that call id",
+    "call_events.events": "the caller page's update stream while on hold (same key as GET /calls/{id}: the call id)",
     "api_calls.voice_token": "callers start voice calls (rate-limited)",
     "webhooks.twilio_sms": "Twilio; refused without a valid X-Twilio-Signature",
     "webhooks.email_inbound": "the mail provider; refused without the inbound secret",
