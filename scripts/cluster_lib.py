@@ -164,7 +164,8 @@ class Cluster:
         proc = self.state.procs[name]
         base = f"http://127.0.0.1:{proc.port}"
         try:
-            wait_http(base + "/healthz", START_TIMEOUT, self._popen.get(name))
+            # /readyz: 200 once the process has loaded its models and its text-call hub.
+            wait_http(base + "/readyz", START_TIMEOUT, self._popen.get(name))
         except (RuntimeError, TimeoutError, OSError) as exc:
             tail = Path(proc.log).read_text(errors="replace")[-2000:] if proc.log else ""
             raise RuntimeError(f"{name} did not start: {exc}\n{tail}") from None

@@ -46,6 +46,7 @@ class Services:
     workers: list[PeriodicWorker] = field(default_factory=list)
     _hub: CallHub | None = None
     _hub_lock: threading.Lock = field(default_factory=threading.Lock)
+    _warm: threading.Event = field(default_factory=threading.Event)
 
     @property
     def running_hub(self) -> CallHub | None:
@@ -61,6 +62,13 @@ class Services:
                 self._hub = CallHub(self)
                 self._hub.start()
             return self._hub
+
+    @property
+    def ready(self) -> bool:
+        """Whether `serve` has loaded what its first caller needs (the `/readyz` probe): the text-call
+        hub, the knowledge search's models and the notification clients. Before that a request is
+        still served, only slower."""
+        return self._warm.is_set()
 
     def start_workers(self) -> None:
         """Start the background loops of `serve`: timeout sweeper, outbox dispatcher, supervisor reminders."""
@@ -81,18 +89,22 @@ class Services:
         # picks them up, and the hubs' heartbeat ends those nobody comes back to (`abandoned`).
         for worker in self.workers:
             worker.start()
-        if self.settings.calls_api_enabled:
-            # Importing LiveKit and loading the search model take seconds: on a thread, so `serve` opens
-            # its port at once (a second `make run` serves in ~4 s, not ~10). A text call that arrives
-            # meanwhile waits for the hub on `call_hub()`'s lock.
-            threading.Thread(target=self._start_hub, name="hub-start", daemon=True).start()
+        # Importing LiveKit and loading the search model take seconds: on a thread, so `serve` opens its
+        # port at once (a second `make run` serves in ~4 s, not ~10). A text call that arrives meanwhile
+        # waits for the hub on `call_hub()`'s lock; a load balancer waits for `/readyz`.
+        threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
         log.info("background workers started: %s", ", ".join(w.name for w in self.workers))
 
-    def _start_hub(self) -> None:
+    def _warm_up(self) -> None:
         try:
-            self.call_hub().warm_up()
+            self.dispatcher.warm_up()
+            if self.settings.calls_api_enabled:
+                self.call_hub().warm_up().result(timeout=120)
         except Exception:  # the first text call retries the start and reports its own error
             log.exception("the text-call hub could not start; the first text call will try again")
+        finally:
+            self._warm.set()
+            log.info("warm: ready for callers")
 
     def stop(self) -> None:
         """Stop the workers and the call hub, and close database connections."""

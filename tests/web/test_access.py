@@ -11,7 +11,7 @@ from flask import Flask
 from tests.web.conftest import EMAIL, PASSWORD
 
 # The only routes meant for people who are not logged in supervisors.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "healthz", "openapi.openapi", "auth_api.issue_token",
+PUBLIC_ENDPOINTS = {"auth.login", "static", "healthz", "readyz", "openapi.openapi", "auth_api.issue_token",
                     "pwa.manifest", "pwa.service_worker", "pwa.offline"}  # the web-app shell: no data
 # /webhooks: signed by the provider instead (tests/notifications/test_reply_*.py refuse unsigned ones).
 PUBLIC_PREFIXES = ("/call", "/api/v1/calls", "/metrics", "/webhooks")

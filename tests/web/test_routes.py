@@ -15,6 +15,7 @@ from frontdesk.models import new_call_id
 PUBLIC = {
     "static": "CSS, JS and icons",
     "healthz": "liveness probe, says only ok",
+    "readyz": "readiness probe, says only ready or warming up",
     "auth.login": "the login page itself",
     "auth_api.issue_token": "exchanges a password for a token (rate-limited)",
     "openapi.openapi": "the public API description",

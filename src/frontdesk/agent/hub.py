@@ -16,7 +16,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -110,16 +110,17 @@ class CallHub:
         tune_gc()
         log.info("text-call hub %s started", self.holder)
 
-    def warm_up(self) -> None:
-        """Load the knowledge search's model now, on a hub search thread, not on the first caller."""
+    def warm_up(self) -> Future[None]:
+        """Load the knowledge search's models (embedder, the gate's word data) now, on a hub search thread,
+        not on the first caller; the future is done when they are loaded (or failed, logged)."""
 
         def search() -> None:
             try:
-                self.services.knowledge.search("what are your opening hours", judge=False)
+                self.services.knowledge.search("how much is a haircut on saturday", judge=True)
             except Exception:
                 log.exception("knowledge warm-up failed")
 
-        self._search.submit(search)
+        return self._search.submit(search)
 
     def stop(self, timeout: float = 10.0) -> None:
         """End every live call (so their answers go by text) and stop the loop."""

@@ -127,6 +127,11 @@ class WebhookChannel:
                 )
             return self._client
 
+    def warm_up(self) -> None:
+        """Build the HTTP client now, not while the first alert goes out."""
+        if self.settings.supervisor_webhook_url:
+            self._http()
+
     def send(self, message: Message) -> str | None:
         """POST the payload; 2xx is delivered, 5xx/429/network errors are retried, other 4xx are not."""
         body = json.dumps(message.payload, separators=(",", ":"), default=str).encode()
@@ -185,6 +190,11 @@ class SmsChannel:
                 client.api.base_url = self.settings.twilio_base_url.rstrip("/")
             self._local.client = client
         return client
+
+    def warm_up(self) -> None:
+        """Import Twilio's client now (about 0.5 s of CPU), not while the first text goes out."""
+        if self.settings.twilio_account_sid and self.settings.twilio_auth_token:
+            self._client().messages  # noqa: B018 - the property imports the messages API
 
     def send(self, message: Message) -> str | None:
         """Send the SMS and return its SID; if an earlier attempt may have sent it, look first."""

@@ -84,6 +84,17 @@ class Dispatcher:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
+    def warm_up(self) -> None:
+        """Load what each configured channel needs before the first follow-up is due (best effort)."""
+        for name, channel in self.channels.items():
+            warm = getattr(channel, "warm_up", None)
+            if warm is None:
+                continue
+            try:
+                warm()
+            except Exception:  # a channel that cannot warm up reports its error when it first sends
+                log.warning("channel %s could not warm up", name, exc_info=True)
+
     # -- one step ------------------------------------------------------------------------------
     def run_once(self) -> int:
         """Reroute stale in-call rows, then claim and deliver one batch; returns how many were claimed."""

@@ -125,6 +125,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         """Liveness probe."""
         return {"status": "ok"}
 
+    @app.get("/readyz")
+    def readyz() -> tuple[dict[str, str], int] | tuple[dict[str, str], int, dict[str, str]]:
+        """Readiness probe: 503 until the models and the text-call hub are loaded (a few seconds after
+        start), so a load balancer or an orchestrator sends callers only to a warm process."""
+        if services.ready:
+            return {"status": "ready"}, 200
+        return {"status": "warming up"}, 503, {"Retry-After": "1"}
+
     return app
 
 
