@@ -55,6 +55,8 @@ http {{
         proxy_set_header Host $http_host;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
+        # Only a serve process forwarding a turn to its call's holder sets this; never a caller.
+        proxy_set_header X-Frontdesk-Hop "";
         proxy_connect_timeout 2s;
         proxy_read_timeout 60s;
         # Connect errors and timeouts go to the next process; POST/PATCH only if never sent (nginx default).

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from frontdesk import outbox
 from frontdesk.errors import Conflict, NotFound
-from frontdesk.models import Call, TranscriptLine, table_of
+from frontdesk.models import Call, HubAddress, TranscriptLine, table_of
 
 if TYPE_CHECKING:
     from frontdesk.clock import Clock
@@ -32,11 +32,19 @@ LIVE = "live"
 #: A caller's poll refreshes `last_active_at` at most this often (a write per poll would be wasted).
 TOUCH_SECONDS = 5.0
 CLAIM_ATTEMPTS = 8
+#: How long a turn may take in the hub before the caller gets a 503 "busy".
+TURN_TIMEOUT_SECONDS = 20.0
 
 
 _CALLS = table_of(Call)
 _READ = (select(_CALLS.c.status, _CALLS.c.channel, _CALLS.c.holder, _CALLS.c.version, _CALLS.c.last_active_at)
          .where(_CALLS.c.id == bindparam("cid")))
+_HUBS = table_of(HubAddress)
+# `_READ` plus what a turn needs to go to the call's holder: its heartbeat and its address.
+_LOCATE = (select(_CALLS.c.status, _CALLS.c.channel, _CALLS.c.holder, _CALLS.c.version, _CALLS.c.last_active_at,
+                  _CALLS.c.last_seen_at, _HUBS.c.url)
+           .select_from(_CALLS.outerjoin(_HUBS, _HUBS.c.holder == _CALLS.c.holder))
+           .where(_CALLS.c.id == bindparam("cid")))
 
 
 def _touch_due(last_active: datetime | None, now: datetime) -> bool:
@@ -90,6 +98,14 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Elsewhere:
+    """A text call another live process holds, and the address its turns are forwarded to."""
+
+    holder: str
+    url: str
+
+
+@dataclass(frozen=True)
 class HeldState:
     """A held call as its holder's heartbeat found it."""
 
@@ -106,11 +122,11 @@ class CallHolders:
     clock: Clock
     settings: Settings
 
-    def _read(self, call_id: str) -> Any:
+    def _read(self, call_id: str, query: Any = _READ) -> Any:
         """The claim's view of a call (status, channel, holder, version, last activity); NotFound for an
         unknown call, Conflict when it ended or is a voice call."""
         with self.db.engine.connect() as conn:  # Core: no ORM session for a one-row read
-            row = conn.execute(_READ, {"cid": call_id}).first()
+            row = conn.execute(query, {"cid": call_id}).first()
         if row is None:
             raise NotFound("no such call")
         if row.status != LIVE:
@@ -128,6 +144,30 @@ class CallHolders:
         if known_version is not None and row.holder == holder and row.version == known_version:
             return Claim(row.version, rebuild=False, touch=_touch_due(row.last_active_at, self.clock.now()))
         return None
+
+    def locate(self, call_id: str, holder: str, known_version: int | None) -> Claim | Elsewhere | None:
+        """`peek`, and where the call is when another process holds it: `Elsewhere` when that holder is
+        alive (heartbeat within the grace, process not dead on this host) and registered an address,
+        so the turn can be forwarded to it instead of moving the call; None when `claim` must run."""
+        row = self._read(call_id, _LOCATE)
+        if row.holder == holder:
+            if known_version is not None and row.version == known_version:
+                return Claim(row.version, rebuild=False, touch=_touch_due(row.last_active_at, self.clock.now()))
+            return None
+        if row.url and not holder_gone(row.holder, row.last_seen_at, self.clock.now()):
+            return Elsewhere(row.holder, row.url)
+        return None
+
+    def register_hub(self, holder: str, url: str) -> None:
+        """Record where `holder`'s hub is reached (replacing an older address of the same holder id)."""
+        with self.db.write() as s:
+            s.execute(delete(HubAddress).where(HubAddress.holder == holder))
+            s.add(HubAddress(holder=holder, url=url, registered_at=self.clock.now()))
+
+    def unregister_hub(self, holder: str) -> None:
+        """Forget `holder`'s address (its hub stopped)."""
+        with self.db.write() as s:
+            s.execute(delete(HubAddress).where(HubAddress.holder == holder))
 
     def claim(self, call_id: str, holder: str, known_version: int | None) -> Claim:
         """Serve a text call's next request as `holder`, taking it over when another process holds it.

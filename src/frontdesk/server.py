@@ -33,9 +33,21 @@ def with_served_base_url(settings: Settings, host: str, port: int) -> Settings:
     return settings.model_copy(update={"public_base_url": served_url(host, port)})
 
 
+def internal_url(settings: Settings, host: str, port: int) -> str:
+    """Where the other `serve` processes reach this one (turns are forwarded to a call's holder):
+    INTERNAL_URL, else the address served when it is one address; empty (no forwarding here) when
+    `serve` listens on every address and nobody said which one the others should use."""
+    if not settings.forward_turns:
+        return ""
+    if settings.internal_url:
+        return settings.internal_url
+    return "" if host in ("", "0.0.0.0", "::") else served_url(host, port)
+
+
 def run(services: Services, host: str, port: int) -> None:
     """Start workers, serve HTTP until SIGTERM/SIGINT, then stop cleanly."""
     app = create_app(services=services)
+    services.hub_url = internal_url(services.settings, host, port)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: shutting down", signum)

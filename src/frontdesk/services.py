@@ -44,6 +44,8 @@ class Services:
     dispatcher: Dispatcher
     transfers: TransferDesk
     workers: list[PeriodicWorker] = field(default_factory=list)
+    #: Where the other `serve` processes reach this one's text-call hub ("": they don't; `server.run` sets it).
+    hub_url: str = ""
     _hub: CallHub | None = None
     _hub_lock: threading.Lock = field(default_factory=threading.Lock)
     _warm: threading.Event = field(default_factory=threading.Event)

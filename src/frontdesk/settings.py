@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Python logging level.")
     web_threads: int = Field(64, ge=4, description="Worker threads of the HTTP server (live-update streams hold one).")
     calls_api_enabled: bool = Field(True, description="Serve the public text-call API (`/api/v1/calls`).")
+    forward_turns: bool = Field(
+        True, description="With several `serve` processes, send a text call's message to the process holding the "
+        "call instead of moving the call (rebuilding its session) to whichever process the balancer chose."
+    )
+    internal_url: str = Field(
+        "", pattern=r"^(https?://[^\s/?#]+)?$",
+        description="How the other `serve` processes reach this one (e.g. `http://10.0.0.5:8000`). Empty: the "
+        "address `serve` listens on, when that is one address; no forwarding to it when it listens on all."
+    )
     calls_rate_limit_per_minute: int = Field(60, ge=0, description="New text calls per client IP per minute (0 = off).")
     login_rate_limit_per_minute: int = Field(10, ge=1, description="Login attempts per client IP per minute.")
     kb_review_required: bool = Field(False, description="Learned answers wait for approval before the agent uses them.")

@@ -122,3 +122,33 @@ def test_racing_claims_have_one_winner(two: Any) -> None:
     holder = svc.calls.get(call.id).holder
     assert holder in ("hub:test:a", "hub:test:b")
     assert wait_until(lambda: [a.holds(call.id), b.holds(call.id)].count(True) == 1, 5.0)
+
+
+def test_locate_says_where_a_call_is_served(two: Any, clock: FakeClock) -> None:
+    """`locate`: this process's own call at its session's version (served here, no claim), a live
+    registered holder elsewhere (forward the turn), anything else (claim it here)."""
+    from frontdesk.call_holders import Claim, Elsewhere
+
+    svc, a, b = two
+    call = a.start_call("+15550007777")
+    version = a.version_of(call.id)
+    mine = svc.calls.locate(call.id, "hub:test:a", version)
+    assert isinstance(mine, Claim) and not mine.rebuild and mine.version == version
+    assert svc.calls.locate(call.id, "hub:test:a", None) is None  # no session here: claim
+    assert svc.calls.locate(call.id, "hub:test:b", None) is None  # a registered no address: claim
+    svc.calls.register_hub("hub:test:a", "http://127.0.0.1:9")
+    assert svc.calls.locate(call.id, "hub:test:b", None) == Elsewhere("hub:test:a", "http://127.0.0.1:9")
+    svc.calls.register_hub("hub:test:a", "http://127.0.0.1:10")  # a restarted holder id: its new address
+    assert svc.calls.locate(call.id, "hub:test:b", None) == Elsewhere("hub:test:a", "http://127.0.0.1:10")
+    # A holder whose heartbeat stopped (no hub runs for it here) is gone: claim, never forward.
+    quiet = svc.calls.start(channel="text", holder="hub:elsewhere:1", caller_phone="+15550008888")
+    svc.calls.register_hub("hub:elsewhere:1", "http://127.0.0.1:11")
+    assert svc.calls.locate(quiet.id, "hub:test:b", None) == Elsewhere("hub:elsewhere:1", "http://127.0.0.1:11")
+    clock.advance(seconds=3600)
+    assert svc.calls.locate(quiet.id, "hub:test:b", None) is None
+    svc.calls.unregister_hub("hub:elsewhere:1")
+    svc.calls.unregister_hub("hub:test:a")
+    with svc.db.read() as s:
+        from frontdesk.models import HubAddress
+
+        assert s.scalars(select(HubAddress)).all() == []

@@ -28,7 +28,7 @@ from frontdesk.agent.hub_loops import HubLoops, LiveCall, tune_gc
 from frontdesk.agent.hub_sessions import SessionFactory
 from frontdesk.agent.profile import load_profile
 from frontdesk.agent.session import run_db
-from frontdesk.call_holders import Claim
+from frontdesk.call_holders import TURN_TIMEOUT_SECONDS, Claim
 from frontdesk.calls import hub_holder_id
 from frontdesk.text import clean
 from frontdesk.usage import usage_writer
@@ -42,7 +42,6 @@ T = TypeVar("T")
 #: Threads for knowledge searches. A shared model pass embeds every question waiting when it starts,
 #: so more threads than cores lets concurrent searches batch; the model itself runs one pass at a time.
 SEARCH_THREADS = 4
-TURN_TIMEOUT_SECONDS = 20.0
 SORRY = "Sorry, I had a problem just now. Could you say that again?"
 
 
@@ -107,6 +106,11 @@ class CallHub:
         self._thread.start()
         ready.wait(10)
         self._unsubscribe = self.services.signals.subscribe("followup", self._on_signal)
+        if self.services.hub_url:  # other processes forward this hub's calls' turns here
+            try:
+                self.services.calls.register_hub(self.holder, self.services.hub_url)
+            except Exception:  # without an address, turns elsewhere move the call here instead
+                log.exception("could not record this hub's address")
         tune_gc()
         log.info("text-call hub %s started", self.holder)
 
@@ -128,6 +132,9 @@ class CallHub:
             return
         if self._unsubscribe:
             self._unsubscribe()
+        if self.services.hub_url:
+            with contextlib.suppress(Exception):
+                self.services.calls.unregister_hub(self.holder)
         with contextlib.suppress(Exception):
             self._run(self._shutdown(), timeout)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -166,13 +173,21 @@ class CallHub:
         """Open a text call and return its id and greeting."""
         return self._run(self._start_call(caller_phone, caller_name), TURN_TIMEOUT_SECONDS)
 
-    def send(self, call_id: str, text: str) -> Turn:
-        """Say `text` as the caller and return the agent's reply."""
-        live = self._calls.get(call_id)
-        # The claim's read, here in the caller's request thread: a call this process still holds at the
-        # version its session reflects then costs the turn no trip through the hub's database thread.
-        seen = self.services.calls.peek(call_id, self.holder, live.version) if live is not None else None
+    def send(self, call_id: str, text: str, seen: Claim | None = None, *, peeked: bool = False) -> Turn:
+        """Say `text` as the caller and return the agent's reply.
+
+        `seen`/`peeked`: the caller already ran `locate` (`peek`) for this turn and found that."""
+        if not peeked:
+            live = self._calls.get(call_id)
+            # The claim's read, here in the caller's request thread: a call this process still holds at the
+            # version its session reflects then costs the turn no trip through the hub's database thread.
+            seen = self.services.calls.peek(call_id, self.holder, live.version) if live is not None else None
         return self._run(self._send(call_id, text, seen), TURN_TIMEOUT_SECONDS)
+
+    def version_of(self, call_id: str) -> int | None:
+        """The stored version this hub's session of the call reflects (None: it has none)."""
+        live = self._calls.get(call_id)
+        return live.version if live is not None else None
 
     def end_call(self, call_id: str, reason: str = "hangup") -> bool:
         """Hang up (whichever process holds the call); False when it had already ended."""

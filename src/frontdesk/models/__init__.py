@@ -20,7 +20,7 @@ from frontdesk.models.base import (
     new_call_id,
     table_of,
 )
-from frontdesk.models.calls import TRANSFER_STATUSES, Call, Caller, TranscriptLine, Transfer
+from frontdesk.models.calls import TRANSFER_STATUSES, Call, Caller, HubAddress, TranscriptLine, Transfer
 from frontdesk.models.knowledge import KnowledgeEntry, NearMiss
 from frontdesk.models.people import TOKEN_KINDS, ApiToken, BusinessProfile, RateLimitWindow, Supervisor
 from frontdesk.models.requests import Event, Followup, HelpRequest, HelpRequestCaller, InboundReply
@@ -28,7 +28,7 @@ from frontdesk.models.requests import Event, Followup, HelpRequest, HelpRequestC
 __all__ = [
     "AVAILABILITY", "CALL_ROLES", "FOLLOWUP_STATUSES", "KB_SOURCES", "KB_STATUSES", "OUTCOMES", "PENDING",
     "REQUEST_STATUSES", "RESOLVED", "TOKEN_KINDS", "TRANSFER_STATUSES", "UNRESOLVED", "AnalyticsDay", "ApiToken", "Base",
-    "BusinessProfile", "Call", "Caller", "Event", "Followup", "HelpRequest", "HelpRequestCaller", "InboundReply",
+    "BusinessProfile", "Call", "Caller", "Event", "Followup", "HelpRequest", "HelpRequestCaller", "HubAddress", "InboundReply",
     "KnowledgeEntry", "NearMiss", "RateLimitWindow", "Supervisor", "TranscriptLine", "Transfer", "new_call_id",
     "table_of",
 ]

@@ -61,6 +61,16 @@ class Call(Base):
     held_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class HubAddress(Base):
+    """Where another `serve` process reaches a text-call hub (calls_3): a turn that reaches a process
+    which does not hold the call is forwarded to its holder's address rather than moving the call."""
+
+    __tablename__ = "hub_addresses"
+    holder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    url: Mapped[str] = mapped_column(String(300))
+    registered_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class TranscriptLine(Base):
     """One line said in a call."""
 

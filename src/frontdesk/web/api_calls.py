@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from frontdesk.call_holders import TURN_TIMEOUT_SECONDS, Elsewhere
 from frontdesk.calls import call_dict
 from frontdesk.errors import LifecycleError
 from frontdesk.held_calls import hold_view
@@ -21,6 +22,7 @@ from frontdesk.services import Services
 from frontdesk.text import clean
 from frontdesk.web.errors import ApiError
 from frontdesk.web.ratelimit import shared_limiter
+from frontdesk.web.turn_forward import HOP_HEADER, forwarder
 
 bp = Blueprint("api_calls", __name__, url_prefix="/api/v1/calls")
 MAX_ID_CHARS = 64
@@ -105,7 +107,18 @@ def send_message(call_id: str) -> Response:
     held_by = svc.transfers.caller_line_if_held(call_id, text)
     if held_by is not None:  # a supervisor holds the call: the receptionist stays silent
         return jsonify({"reply": None, "help_request_id": None, "held_by": held_by})
-    turn = _turn(lambda: svc.call_hub().send(call_id, text))
+    hub = svc.call_hub()
+    if not svc.settings.forward_turns or request.headers.get(HOP_HEADER):
+        turn = _turn(lambda: hub.send(call_id, text))
+    else:
+        where = svc.calls.locate(call_id, hub.holder, hub.version_of(call_id))
+        if isinstance(where, Elsewhere):  # another live process holds the call: the turn goes there
+            reply = forwarder(current_app, TURN_TIMEOUT_SECONDS + 2).forward(
+                where.url, call_id, request.get_data(cache=True))
+            if reply is not None:
+                return reply
+            where = None  # its holder is unreachable: the claim takes the call over here
+        turn = _turn(lambda: hub.send(call_id, text, where, peeked=True))
     return jsonify({"reply": turn.reply, "help_request_id": turn.help_request_id, "held_by": None})
 
 
