@@ -58,13 +58,30 @@ def call_dict(call: Call, lines: list[TranscriptLine]) -> dict[str, Any]:
     }
 
 
-def _line_rows(call_id: str, lines: list[tuple[str, str, datetime]]) -> list[dict[str, Any]]:
+def line_rows(call_id: str, lines: list[tuple[str, str, datetime]]) -> list[dict[str, Any]]:
+    """Transcript rows for `lines` `(role, text, at)`: texts cleaned and bounded, empty ones left out."""
     rows = [{"call_id": call_id, "role": role, "text": clean(text, MAX_LINE_CHARS), "at": at}
             for role, text, at in lines]
     return [r for r in rows if r["text"]]
 
 
-__all__ = ["CallStore", "InCallMessage", "call_dict", "hub_holder_id", "render_in_call"]
+def write_lines(s: Session, call_id: str, rows: list[dict[str, Any]], bump: bool = False) -> None:
+    """Insert `rows` (from `line_rows`) in the caller's transaction; nothing when there are none.
+
+    `bump`: the lines were not said by the call's agent session (a supervisor's line, the caller's
+    line while held, a line written by another process), so the call's version moves on and
+    whichever process serves its next turn rebuilds the session from the transcript.
+    """
+    if rows:
+        s.execute(insert(TranscriptLine), rows)
+        if bump:
+            s.execute(update(Call).where(Call.id == call_id).values(version=Call.version + 1)
+                      .execution_options(synchronize_session=False))
+
+
+__all__ = [
+    "CallStore", "InCallMessage", "call_dict", "hub_holder_id", "line_rows", "render_in_call", "write_lines",
+]
 
 
 class CallStore(CallHolders, InCallPickup):
@@ -128,19 +145,12 @@ class CallStore(CallHolders, InCallPickup):
         self.add_lines(call_id, [(role, text, self.clock.now())])
 
     def add_lines(self, call_id: str, lines: list[tuple[str, str, datetime]], bump: bool = False) -> None:
-        """Append transcript lines `(role, text, at)` in one transaction (bounded texts).
-
-        `bump`: the lines were not said by the call's agent session (a supervisor's line, the
-        caller's line while held, a line written by another process), so the call's version moves on
-        and whichever process serves its next turn rebuilds the session from the transcript.
-        """
-        rows = _line_rows(call_id, lines)
+        """Append transcript lines `(role, text, at)` in one transaction (bounded texts); `bump` as in
+        `write_lines`. No transaction is opened when every text is empty."""
+        rows = line_rows(call_id, lines)
         if rows:
             with self.db.write() as s:
-                s.execute(insert(TranscriptLine), rows)
-                if bump:
-                    s.execute(update(Call).where(Call.id == call_id).values(version=Call.version + 1)
-                              .execution_options(synchronize_session=False))
+                write_lines(s, call_id, rows, bump)
 
     def finish_turn(self, call_id: str, holder: str, version: int, lines: list[tuple[str, str, datetime]],
                     state: dict[str, Any] | None = None, touch: bool = False,
@@ -149,12 +159,11 @@ class CallStore(CallHolders, InCallPickup):
         state when it changed (only while `holder` still holds the call at `version`, as `save_state`),
         the caller's activity when due (`touch`, as `touch`), and `within(session)` (the turn's usage
         counts). One write instead of three or four keeps the hub's one database thread free."""
-        rows = _line_rows(call_id, lines)
+        rows = line_rows(call_id, lines)
         if not rows and state is None and not touch and within is None:
             return
         with self.db.write() as s:
-            if rows:
-                s.execute(insert(TranscriptLine), rows)
+            write_lines(s, call_id, rows)
             if state is not None:
                 s.execute(update(Call).where(Call.id == call_id, Call.holder == holder, Call.version == version)
                           .values(state=state).execution_options(synchronize_session=False))

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 
-from frontdesk.calls import MAX_LINE_CHARS
+from frontdesk.calls import line_rows, write_lines
 from frontdesk.errors import Conflict, NotFound
-from frontdesk.models import Call, TranscriptLine, Transfer
-from frontdesk.text import clean
+from frontdesk.models import Call, Transfer
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from frontdesk.clock import Clock
     from frontdesk.db import Database
     from frontdesk.signals import Signals
@@ -61,12 +62,9 @@ def line_if_held(db: Database, clock: Clock, signals: Signals, call_id: str, rol
     return str(row.held_by or "")
 
 
-def _insert(s: Any, call_id: str, role: str, text: str, clock: Clock) -> None:
-    text = clean(text, MAX_LINE_CHARS)
-    if text:
-        s.execute(insert(TranscriptLine), [{"call_id": call_id, "role": role, "text": text, "at": clock.now()}])
-        s.execute(update(Call).where(Call.id == call_id).values(version=Call.version + 1)
-                  .execution_options(synchronize_session=False))
+def _insert(s: Session, call_id: str, role: str, text: str, clock: Clock) -> None:
+    # Not said by the call's agent session, so the version moves on (`bump`): the next turn rebuilds it.
+    write_lines(s, call_id, line_rows(call_id, [(role, text, clock.now())]), bump=True)
 
 
 def hold_view(db: Database, call: Call) -> dict[str, Any]:

@@ -23,14 +23,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from frontdesk.held_calls import LINES_SIGNAL
 from frontdesk.models import Call, TranscriptLine
+from frontdesk.web.polling_feed import POLL_SECONDS, PollingFeed
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.25
 CHECK_SECONDS = 15.0  # keepalive, and a look at whether the call ended (then the stream ends)
 STREAM_SECONDS = 600.0
 MAX_ID_CHARS = 64
@@ -38,31 +38,24 @@ MAX_ID_CHARS = 64
 bp = Blueprint("call_events", __name__)
 
 
-class CallFeed:
+class CallFeed(PollingFeed[set[str]]):
     """Tells each subscribed call's streams when its transcript grew (from any process)."""
 
-    def __init__(self, db: Any, signals: Any, poll_seconds: float = POLL_SECONDS) -> None:
-        self.db, self.signals, self.poll_seconds = db, signals, poll_seconds
-        self._lock = threading.Lock()
-        self._subs: dict[str, set[queue.Queue[int]]] = {}
-        self._thread: threading.Thread | None = None
-        self._wake = threading.Event()
-        self._last_id = 0
+    thread_name = "call-feed"
+    signal_topic = LINES_SIGNAL
+    id_column = TranscriptLine.id
+    log = log
 
-    def latest_id(self) -> int:
-        """The newest transcript line id."""
-        with self.db.read() as s:
-            return int(s.scalar(select(func.max(TranscriptLine.id))) or 0)
+    def __init__(self, db: Any, signals: Any, poll_seconds: float = POLL_SECONDS) -> None:
+        super().__init__(db, signals, poll_seconds)
+        self._subs: dict[str, set[queue.Queue[int]]] = {}
 
     def subscribe(self, call_id: str) -> queue.Queue[int]:
         """A queue that gets the newest line id whenever `call_id` gets new lines; starts the watcher."""
         sub: queue.Queue[int] = queue.Queue(maxsize=10)
         with self._lock:
             self._subs.setdefault(call_id, set()).add(sub)
-            if self._thread is None:
-                self._last_id = self.latest_id()
-                self._thread = threading.Thread(target=self._run, name="call-feed", daemon=True)
-                self._thread.start()
+            self._start_locked()
         return sub
 
     def unsubscribe(self, call_id: str, sub: queue.Queue[int]) -> None:
@@ -79,40 +72,20 @@ class CallFeed:
         with self._lock:
             return sum(len(v) for v in self._subs.values())
 
-    def _on_signal(self, _topic: str, _payload: dict[str, Any]) -> None:
-        self._wake.set()
+    def _has_subscribers(self) -> bool:
+        return bool(self._subs)
 
-    def _run(self) -> None:
-        unsubscribe = self.signals.subscribe(LINES_SIGNAL, self._on_signal)
-        try:
-            while True:
-                with self._lock:
-                    if not self._subs:
-                        self._thread = None
-                        return
-                self._wake.clear()  # before the poll: a line written during it wakes the next one at once
-                try:
-                    self._poll_once()
-                except Exception:  # a database hiccup must not end live updates for good
-                    log.exception("call feed poll failed; retrying")
-                    time.sleep(1.0)
-                self._wake.wait(self.poll_seconds)
-        finally:
-            unsubscribe()
-
-    def _poll_once(self) -> None:
-        latest = self.latest_id()
-        if latest <= self._last_id:
-            return
+    def _read(self, after_id: int, upto_id: int) -> set[str]:
         with self._lock:
             watched = list(self._subs)
         with self.db.read() as s:
-            grew = set(s.scalars(select(TranscriptLine.call_id).distinct().where(
-                TranscriptLine.id > self._last_id, TranscriptLine.id <= latest,
+            return set(s.scalars(select(TranscriptLine.call_id).distinct().where(
+                TranscriptLine.id > after_id, TranscriptLine.id <= upto_id,
                 TranscriptLine.call_id.in_(watched)))) if watched else set()
-        self._last_id = latest
+
+    def _deliver(self, latest: int, changes: set[str]) -> None:
         with self._lock:
-            targets = [sub for call_id in grew for sub in self._subs.get(call_id, ())]
+            targets = [sub for call_id in changes for sub in self._subs.get(call_id, ())]
         for sub in targets:
             # A full queue: that stream is behind anyway, and its next update fetches everything.
             with contextlib.suppress(queue.Full):

@@ -12,49 +12,41 @@ from __future__ import annotations
 import json
 import logging
 import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from frontdesk.models import Event
+from frontdesk.web.polling_feed import POLL_SECONDS, PollingFeed
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
 DISCONNECT_CHECK_SECONDS = 1.0
 STREAM_SECONDS = 600.0  # streams end after this; EventSource reconnects with Last-Event-ID
 BATCH = 500
 
 
-class LiveFeed:
+class LiveFeed(PollingFeed[list[dict[str, Any]]]):
     """Fans out new help-request events to subscribers (each a bounded queue of message batches)."""
 
-    def __init__(self, db: Any, signals: Any, poll_seconds: float = POLL_SECONDS) -> None:
-        self.db, self.signals, self.poll_seconds = db, signals, poll_seconds
-        self._lock = threading.Lock()
-        self._subscribers: set[queue.Queue[list[dict[str, Any]]]] = set()
-        self._thread: threading.Thread | None = None
-        self._wake = threading.Event()
-        self._last_id = 0
+    thread_name = "live-feed"
+    signal_topic = "help_request"
+    id_column = Event.id
+    log = log
 
-    def latest_id(self) -> int:
-        """The newest event id in the store."""
-        with self.db.read() as s:
-            return int(s.scalar(select(func.max(Event.id))) or 0)
+    def __init__(self, db: Any, signals: Any, poll_seconds: float = POLL_SECONDS) -> None:
+        super().__init__(db, signals, poll_seconds)
+        self._subscribers: set[queue.Queue[list[dict[str, Any]]]] = set()
 
     def subscribe(self) -> queue.Queue[list[dict[str, Any]]]:
         """A new subscriber queue; starts the poller if it is not running."""
         sub: queue.Queue[list[dict[str, Any]]] = queue.Queue(maxsize=100)
         with self._lock:
             self._subscribers.add(sub)
-            if self._thread is None:
-                self._last_id = self.latest_id()
-                self._thread = threading.Thread(target=self._run, name="live-feed", daemon=True)
-                self._thread.start()
+            self._start_locked()
         return sub
 
     def unsubscribe(self, sub: queue.Queue[list[dict[str, Any]]]) -> None:
@@ -68,35 +60,15 @@ class LiveFeed:
         with self._lock:
             return len(self._subscribers)
 
-    def _on_signal(self, _topic: str, _payload: dict[str, Any]) -> None:
-        self._wake.set()
+    def _has_subscribers(self) -> bool:
+        return bool(self._subscribers)
 
-    def _run(self) -> None:
-        unsubscribe = self.signals.subscribe("help_request", self._on_signal)
-        try:
-            while True:
-                with self._lock:
-                    if not self._subscribers:
-                        self._thread = None
-                        return
-                try:
-                    self._poll_once()
-                except Exception:  # a database hiccup must not end live updates for good
-                    log.exception("live feed poll failed; retrying")
-                    time.sleep(1.0)
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
-        finally:
-            unsubscribe()
+    def _read(self, after_id: int, upto_id: int) -> list[dict[str, Any]]:
+        return read_messages(self.db, after_id, upto_id)
 
-    def _poll_once(self) -> None:
-        latest = self.latest_id()
-        if latest <= self._last_id:
-            return
-        messages = read_messages(self.db, self._last_id, latest)
-        self._last_id = latest
-        if messages:
-            self.publish(messages)
+    def _deliver(self, latest: int, changes: list[dict[str, Any]]) -> None:
+        if changes:
+            self.publish(changes)
 
     def publish(self, messages: list[dict[str, Any]]) -> None:
         """Hand a batch to every subscriber; a subscriber that stopped reading is dropped."""
