@@ -43,7 +43,7 @@ class CallFeed(PollingFeed[set[str]]):
 
     thread_name = "call-feed"
     signal_topic = LINES_SIGNAL
-    id_column = TranscriptLine.id
+    model = TranscriptLine
     log = log
 
     def __init__(self, db: Any, signals: Any, poll_seconds: float = POLL_SECONDS) -> None:

@@ -34,7 +34,7 @@ class LiveFeed(PollingFeed[list[dict[str, Any]]]):
 
     thread_name = "live-feed"
     signal_topic = "help_request"
-    id_column = Event.id
+    model = Event
     log = log
 
     def __init__(self, db: Any, signals: Any, poll_seconds: float = POLL_SECONDS) -> None:

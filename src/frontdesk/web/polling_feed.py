@@ -23,15 +23,17 @@ Changes = TypeVar("Changes")
 
 
 class PollingFeed(ABC, Generic[Changes]):
-    """A watcher thread that polls `max(id_column)` and tells subscribers what changed (`Changes`).
+    """A watcher thread that polls `max(model.id)` and tells subscribers what changed (`Changes`).
 
-    Subclasses set `thread_name`, `signal_topic`, `id_column` and `log`, keep their subscribers under
+    Subclasses set `thread_name`, `signal_topic`, `model` and `log`, keep their subscribers under
     `self._lock`, call `_start_locked()` when one subscribes and `self._wake.set()` when one leaves.
     """
 
     thread_name: ClassVar[str]
     signal_topic: ClassVar[str]  # the in-process signal that wakes the watcher early
-    id_column: ClassVar[Any]  # the watched table's id column
+    # The watched model (its `id` is polled). The class, not the column: a mapped column kept as a class
+    # attribute is a descriptor, and reading it through `self` fails (the feed is not a mapped instance).
+    model: ClassVar[type[Any]]
     log: ClassVar[logging.Logger]  # the subclass's module logger, so log filters by module keep working
 
     def __init__(self, db: Any, signals: Any, poll_seconds: float = POLL_SECONDS) -> None:
@@ -44,7 +46,7 @@ class PollingFeed(ABC, Generic[Changes]):
     def latest_id(self) -> int:
         """The newest id in the watched table."""
         with self.db.read() as s:
-            return int(s.scalar(select(func.max(self.id_column))) or 0)
+            return int(s.scalar(select(func.max(self.model.id))) or 0)
 
     @abstractmethod
     def _has_subscribers(self) -> bool:
