@@ -104,7 +104,9 @@ def test_every_page_satisfies_the_csp(site: tuple[str, Services, dict[str, str]]
             watch.url = url
             api = url.startswith("/api/")
             head = context.request.get(base + url, headers=bearer if api else None, max_redirects=0)
-            assert head.status < 400, (endpoint, url, head.status, head.text()[:300])
+            # `/readyz` stays 503 here: this site starts no background workers, so it never warms up.
+            ready_probe = endpoint == "readyz" and head.status == 503
+            assert head.status < 400 or ready_probe, (endpoint, url, head.status, head.text()[:300])
             if "text/html" not in head.headers.get("content-type", "") or head.status != 200:
                 continue
             if not head.text().lstrip().lower().startswith("<!doctype html"):
