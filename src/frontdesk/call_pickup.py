@@ -127,12 +127,16 @@ class InCallPickup:
 
     def confirm_in_call(self, message: InCallMessage) -> bool:
         """Mark a claimed row sent once its text was said (False if the dispatcher texted it meanwhile:
-        the caller hung up or the holder went silent while it was being said; they get the text too)."""
+        the caller hung up or the holder went silent while it was being said; they get the text too).
+        Also False once the call has ended: a hang-up can cut the notice off, and the dispatcher's
+        reroute of an ended call's row may not have run yet; it texts the row then."""
+        live_call = select(Call.id).where(Call.id == message.call_id, Call.status == "live")
         with self.db.write() as s:
             return s.execute(
                 update(Followup)
                 .where(Followup.id == message.followup_id, Followup.status == "queued",
-                       Followup.channel == outbox.IN_CALL, Followup.claimed_by == message.claim)
+                       Followup.channel == outbox.IN_CALL, Followup.claimed_by == message.claim,
+                       Followup.call_id.in_(live_call))
                 .values(status="sent", sent_at=self.clock.now(), claimed_until=None)
                 .execution_options(synchronize_session=False)
             ).rowcount == 1  # type: ignore[attr-defined]

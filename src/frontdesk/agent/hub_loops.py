@@ -123,8 +123,14 @@ class HubLoops:
                 if message is None:
                     return
                 await live.session.wait_for_idle()
-                await live.session.say(message.text)
+                speech = live.session.say(message.text)
+                await speech
                 await live.recorder.flush()
+                if speech.interrupted or self._calls.get(call_id) is not live:
+                    # Cut off (the caller hung up, the call was dropped): not said, so not confirmed; the
+                    # dispatcher texts it once the call has ended or the speaking lease is over.
+                    log.info("in-call %s to call %s was cut off; it goes by text", message.kind, call_id)
+                    return
                 # Sent only now that it was said and recorded; if the caller hung up meanwhile, it is texted.
                 await run_db(self._db, self.services.calls.confirm_in_call, message)
             log.info("in-call %s delivered to call %s", message.kind, call_id)
