@@ -49,8 +49,8 @@ class Settings(BaseSettings):
     web_threads: int = Field(64, ge=4, description="Worker threads of the HTTP server (live-update streams hold one).")
     calls_api_enabled: bool = Field(True, description="Serve the public text-call API (`/api/v1/calls`).")
     forward_turns: bool = Field(
-        True, description="With several `serve` processes, send a text call's message to the process holding the "
-        "call instead of moving the call (rebuilding its session) to whichever process the balancer chose."
+        False, description="With several `serve` processes, send a text call's message on to the process holding "
+        "the call instead of moving the call (rebuilding its session) to whichever process the balancer chose."
     )
     internal_url: str = Field(
         "", pattern=r"^(https?://[^\s/?#]+)?$",
