@@ -140,7 +140,10 @@ class CallHolders:
         thread, not its database thread): a `Claim` when `holder` still holds the call at
         `known_version` (its `touch` says whether the turn should record the caller's activity), None
         when `claim` must run. NotFound / Conflict as `claim`."""
-        row = self._read(call_id)
+        return self._served_here(self._read(call_id), holder, known_version)
+
+    def _served_here(self, row: Any, holder: str, known_version: int | None) -> Claim | None:
+        """`peek`'s answer for a row read by `_read`."""
         if known_version is not None and row.holder == holder and row.version == known_version:
             return Claim(row.version, rebuild=False, touch=_touch_due(row.last_active_at, self.clock.now()))
         return None
@@ -151,9 +154,7 @@ class CallHolders:
         so the turn can be forwarded to it instead of moving the call; None when `claim` must run."""
         row = self._read(call_id, _LOCATE)
         if row.holder == holder:
-            if known_version is not None and row.version == known_version:
-                return Claim(row.version, rebuild=False, touch=_touch_due(row.last_active_at, self.clock.now()))
-            return None
+            return self._served_here(row, holder, known_version)
         if row.url and not holder_gone(row.holder, row.last_seen_at, self.clock.now()):
             return Elsewhere(row.holder, row.url)
         return None
